@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -113,6 +114,24 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_npz(path: Path, what: str, missing_fix: str, invalid_fix: str) -> dict[str, np.ndarray]:
+    """All arrays of an .npz file, or one clear PipelineError. Pickled objects are never loaded."""
+    if not path.is_file():
+        raise PipelineError(f"{what} {path} not found; {missing_fix}")
+    if not zipfile.is_zipfile(path):
+        raise PipelineError(f"{what} {path} is not an .npz archive; {invalid_fix}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except ValueError as error:
+        raise PipelineError(
+            f"{what} {path} holds Python objects (pickled arrays), which are not loaded for "
+            "safety; save ids and names as string arrays, e.g. ids.astype(str)"
+        ) from error
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise PipelineError(f"{what} {path} is damaged or truncated ({error}); {invalid_fix}") from error
 
 
 def sha256_of_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -9,3 +9,9 @@ class PipelineError(Exception):
     """
 
     exit_status = 2
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a library's error message, to quote inside a one-line diagnosis."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,152 @@
+"""Load clinical notes: a Hugging Face dataset id + split, or a local file through the same code.
+
+Local ``.jsonl/.json/.csv/.parquet`` files go through the ``datasets`` json/csv/parquet builders,
+so the split slice syntax (``train[:25]``) means the same thing for a local file as for the Hub.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PipelineError, first_line
+
+# The reference notes: ~30,000 published case reports with structured summaries.
+DEFAULT_DATASET = "AGBonnet/augmented-clinical-notes"
+DEFAULT_TEXT_COLUMN = "note"
+SUMMARY_COLUMN = "summary"
+
+# File suffix -> the `datasets` builder that reads it.
+LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Notes as loaded, plus the columns the later stages read from them."""
+
+    table: pd.DataFrame
+    source: str
+    split: str
+    text_column: str
+    id_column: str | None
+
+    @property
+    def texts(self) -> list[str]:
+        return [text if isinstance(text, str) else "" for text in self.table[self.text_column]]
+
+    @property
+    def summaries(self) -> list[str | None] | None:
+        if SUMMARY_COLUMN not in self.table.columns:
+            return None
+        return list(self.table[SUMMARY_COLUMN])
+
+    @property
+    def ids(self) -> list[str] | None:
+        if self.id_column is None:
+            return None
+        return [str(value) for value in self.table[self.id_column]]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def load_notes(
+    dataset_id: str = DEFAULT_DATASET,
+    split: str = "train",
+    text_column: str = DEFAULT_TEXT_COLUMN,
+    id_column: str | None = None,
+    notes_file: str | os.PathLike | None = None,
+) -> Notes:
+    """Load notes from ``notes_file`` when given, else from the Hub dataset ``dataset_id``.
+
+    ``split`` may be a slice such as ``train[:25]``; a local file has the one split ``train``.
+    """
+    if notes_file is not None:
+        source = str(notes_file)
+        dataset = _load_local(source, split)
+    else:
+        source = dataset_id
+        dataset = _load_hub(dataset_id, split)
+    table = dataset.to_pandas()
+    _check_columns(table, source, text_column, id_column)
+    if table.empty:
+        raise PipelineError(
+            f"{source} (split {split!r}) contains no notes; check the file or widen --split"
+        )
+    return Notes(table.reset_index(drop=True), source, split, text_column, id_column)
+
+
+def _load_local(path: str, split: str):
+    from datasets import load_dataset
+
+    file_path = Path(path)
+    builder = LOCAL_BUILDERS.get(file_path.suffix.lower())
+    if builder is None:
+        raise PipelineError(
+            f"notes file {path} has an unsupported type; use .jsonl, .json, .csv or .parquet"
+        )
+    if not file_path.is_file():
+        raise PipelineError(f"notes file {path} not found; check the path given to --notes")
+    if file_path.stat().st_size == 0:
+        raise PipelineError(f"notes file {path} is empty; it needs one note per row or line")
+    try:
+        return load_dataset(builder, data_files=str(file_path), split=split)
+    except ValueError as error:
+        if "corresponds to no data" in str(error):
+            raise PipelineError(
+                f"split {split!r} of {path} contains no notes; check the file or widen --split"
+            ) from error
+        # A local file is one split named "train"; anything else is a user's typo.
+        raise PipelineError(
+            f"cannot take split {split!r} of {path}: {first_line(error)}; a local file has one "
+            "split, 'train', which can be sliced, e.g. --split 'train[:25]'"
+        ) from error
+    except Exception as error:  # datasets wraps parser errors in several library-specific types
+        raise PipelineError(
+            f"cannot read notes file {path} as {file_path.suffix} ({first_line(error)}); "
+            "check that it is valid and matches its extension"
+        ) from error
+
+
+def _load_hub(dataset_id: str, split: str):
+    from datasets import load_dataset
+    from datasets.exceptions import DatasetNotFoundError
+
+    offline_fix = (
+        "check your connection, or use a local copy with --notes FILE.jsonl, "
+        "or try the pipeline with --demo"
+    )
+    try:
+        return load_dataset(dataset_id, split=split)
+    except DatasetNotFoundError as error:
+        raise PipelineError(
+            f"dataset {dataset_id!r} was not found on the Hugging Face Hub; check the name, "
+            f"or {offline_fix}"
+        ) from error
+    except ConnectionError as error:
+        raise PipelineError(
+            f"cannot reach the Hugging Face Hub to download {dataset_id!r}; {offline_fix}"
+        ) from error
+    except ValueError as error:
+        raise PipelineError(
+            f"cannot take split {split!r} of {dataset_id}: {first_line(error)}; "
+            "use e.g. --split train or --split 'train[:1000]'"
+        ) from error
+
+
+def _check_columns(table: pd.DataFrame, source: str, text_column: str, id_column: str | None) -> None:
+    found = ", ".join(map(str, table.columns))
+    if text_column not in table.columns:
+        raise PipelineError(
+            f"notes in {source} have no text column {text_column!r} (columns: {found}); "
+            "choose one with --text-column"
+        )
+    if id_column is not None and id_column not in table.columns:
+        raise PipelineError(
+            f"notes in {source} have no id column {id_column!r} (columns: {found}); "
+            "choose one with --id-column or leave it out"
+        )
+

@@ -1,0 +1,162 @@
+"""Load and validate the user's vital-sign sequences (``processed_data.npz``).
+
+Validation happens before any expensive step, so a wrong file fails in seconds with a message
+that names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import read_npz
+from .errors import PipelineError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class VitalSplit:
+    X: np.ndarray  # (N, T, F) float32
+    y: np.ndarray  # (N,) int64, 0/1
+    ids: np.ndarray | None  # (N,) str, patient or stay identifiers
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
+class Vitals:
+    splits: dict[str, VitalSplit]
+    feature_names: tuple[str, ...] | None
+    path: Path
+
+    @property
+    def has_ids(self) -> bool:
+        return all(split.ids is not None for split in self.splits.values())
+
+    @property
+    def n_features(self) -> int:
+        return self.splits["train"].X.shape[2]
+
+    @property
+    def n_timesteps(self) -> int:
+        return self.splits["train"].X.shape[1]
+
+
+def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
+    """Read ``X_{split}``, ``y_{split}`` and optional ``ids_{split}``/``feature_names``, checked."""
+    path = Path(path)
+    arrays = read_npz(
+        path,
+        "vital-sign file",
+        missing_fix="pass your file with --vitals, or run with --demo",
+        invalid_fix="save it with numpy.savez(path, X_train=..., y_train=..., ...)",
+    )
+    splits = {}
+    for split in SPLITS:
+        X = _vital_array(arrays, path, split)
+        y = _labels(arrays, path, split, len(X)) if require_labels else None
+        ids = _ids(arrays, path, split, len(X))
+        splits[split] = VitalSplit(X=X, y=y, ids=ids)
+    _check_same_shape_across_splits(splits, path)
+    feature_names = _feature_names(arrays, path, splits["train"].X.shape[2])
+    return Vitals(splits=splits, feature_names=feature_names, path=path)
+
+
+def _missing_key(arrays: dict, path: Path, key: str, expected: str) -> PipelineError:
+    found = ", ".join(sorted(arrays)) or "none"
+    return PipelineError(f"{path} has no key {key!r} ({expected}); keys found: {found}")
+
+
+def _vital_array(arrays: dict, path: Path, split: str) -> np.ndarray:
+    key = f"X_{split}"
+    if key not in arrays:
+        raise _missing_key(arrays, path, key, "vital signs of shape (N, T, F)")
+    X = arrays[key]
+    if X.ndim != 3:
+        raise PipelineError(
+            f"{path}: {key} has shape {X.shape}, expected 3 dimensions (samples, time steps, "
+            "features)"
+        )
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise PipelineError(f"{path}: {key} has dtype {X.dtype}, expected real numbers")
+    if len(X) == 0:
+        raise PipelineError(f"{path}: {key} has no samples; every split needs at least one")
+    X = X.astype(np.float32)
+    n_bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
+    if n_bad:
+        raise PipelineError(
+            f"{path}: {key} contains {n_bad} NaN or infinite values; impute or drop them before "
+            "running the pipeline"
+        )
+    return X
+
+
+def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
+    key = f"y_{split}"
+    if key not in arrays:
+        raise _missing_key(arrays, path, key, "binary labels of shape (N,) or (N, 1)")
+    y = arrays[key]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise PipelineError(f"{path}: {key} has shape {y.shape}, expected (N,) or (N, 1)")
+    if len(y) != n_samples:
+        raise PipelineError(
+            f"{path}: {key} has {len(y)} labels but X_{split} has {n_samples} samples; "
+            "they must match row for row"
+        )
+    if y.dtype.kind not in "biuf":
+        raise PipelineError(f"{path}: {key} has dtype {y.dtype}, expected binary 0/1 labels")
+    values = set(np.unique(y).tolist())
+    if not values <= {0, 1}:
+        shown = sorted(values - {0, 1})[:5]
+        raise PipelineError(
+            f"{path}: {key} is not binary (found values {shown}); labels must be 0 or 1"
+        )
+    return y.astype(np.int64)
+
+
+def _ids(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray | None:
+    key = f"ids_{split}"
+    if key not in arrays:
+        return None
+    ids = np.asarray(arrays[key])
+    if ids.ndim == 2 and ids.shape[1] == 1:
+        ids = ids[:, 0]
+    if ids.ndim != 1 or len(ids) != n_samples:
+        raise PipelineError(
+            f"{path}: {key} has shape {ids.shape}, expected ({n_samples},) to match X_{split}"
+        )
+    return ids.astype(str)
+
+
+def _check_same_shape_across_splits(splits: dict[str, VitalSplit], path: Path) -> None:
+    n_features = {name: split.X.shape[2] for name, split in splits.items()}
+    if len(set(n_features.values())) > 1:
+        raise PipelineError(
+            f"{path}: the feature count differs between splits ({n_features}); every split needs "
+            "the same vital signs in the same order"
+        )
+    n_steps = {name: split.X.shape[1] for name, split in splits.items()}
+    if len(set(n_steps.values())) > 1:
+        raise PipelineError(
+            f"{path}: the number of time steps differs between splits ({n_steps}); pad or "
+            "truncate the sequences to one length"
+        )
+
+
+def _feature_names(arrays: dict, path: Path, n_features: int) -> tuple[str, ...] | None:
+    if "feature_names" not in arrays:
+        return None
+    names = np.asarray(arrays["feature_names"]).astype(str).ravel()
+    if len(names) != n_features:
+        raise PipelineError(
+            f"{path}: feature_names lists {len(names)} names but the vitals have {n_features} "
+            "features"
+        )
+    return tuple(names.tolist())

@@ -1,0 +1,91 @@
+import pandas as pd
+import pytest
+
+from multimodal_deterioration.errors import PipelineError
+from multimodal_deterioration.notes import load_notes
+
+from conftest import note_records, write_jsonl
+
+
+def test_local_jsonl_loads_in_file_order_with_all_columns(notes_file):
+    notes = load_notes(notes_file=notes_file)
+    assert len(notes) == 30
+    assert list(notes.table.columns) == ["idx", "note", "full_note", "conversation", "summary", "patient_id"]
+    assert notes.table["idx"].tolist() == list(range(30))
+
+
+def test_split_slice_applies_to_local_file(notes_file):
+    notes = load_notes(notes_file=notes_file, split="train[:25]")
+    assert len(notes) == 25
+    assert notes.table["idx"].tolist() == list(range(25))
+    assert len(load_notes(notes_file=notes_file, split="train[10:12]")) == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_csv_parquet_and_json_go_through_the_same_loader(tmp_path, suffix):
+    frame = pd.DataFrame(note_records(12))
+    path = tmp_path / f"notes{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_json(path, orient="records", lines=True)
+    notes = load_notes(notes_file=path, split="train[:5]", id_column="patient_id")
+    assert notes.ids == [f"P{i:03d}" for i in range(5)]
+    assert notes.texts == frame["note"].fillna("").tolist()[:5]
+
+
+def test_missing_text_values_become_empty_strings(tmp_path):
+    path = write_jsonl(tmp_path / "n.jsonl", [{"note": "fever"}, {"note": None}])
+    assert load_notes(notes_file=path).texts == ["fever", ""]
+
+
+def test_summaries_are_exposed_when_the_column_exists(notes_file, tmp_path):
+    assert len(load_notes(notes_file=notes_file).summaries) == 30
+    bare = write_jsonl(tmp_path / "bare.jsonl", [{"note": "fever"}])
+    assert load_notes(notes_file=bare).summaries is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"text_column": "text"}, "no text column 'text'"),
+        ({"id_column": "stay_id"}, "no id column 'stay_id'"),
+        ({"split": "test"}, "split 'test'"),
+        ({"split": "train[:x]"}, "split 'train[:x]'"),
+    ],
+)
+def test_user_mistakes_raise_one_clear_error(notes_file, kwargs, message):
+    with pytest.raises(PipelineError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_notes(notes_file=notes_file, **kwargs)
+
+
+def test_missing_unsupported_and_corrupt_files_are_explained(tmp_path):
+    with pytest.raises(PipelineError, match="not found"):
+        load_notes(notes_file=tmp_path / "absent.jsonl")
+    (tmp_path / "notes.txt").write_text("fever")
+    with pytest.raises(PipelineError, match="unsupported type"):
+        load_notes(notes_file=tmp_path / "notes.txt")
+    (tmp_path / "bad.jsonl").write_text("{not json\n")
+    with pytest.raises(PipelineError, match="cannot read notes file"):
+        load_notes(notes_file=tmp_path / "bad.jsonl")
+
+
+def test_empty_notes_source_is_an_error(tmp_path):
+    path = write_jsonl(tmp_path / "n.jsonl", [{"note": "fever"}])
+    with pytest.raises(PipelineError, match="contains no notes"):
+        load_notes(notes_file=path, split="train[5:]")
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(PipelineError, match="is empty"):
+        load_notes(notes_file=tmp_path / "empty.jsonl")
+    (tmp_path / "header_only.csv").write_text("note\n")
+    with pytest.raises(PipelineError, match="contains no notes"):
+        load_notes(notes_file=tmp_path / "header_only.csv")
+
+
+def test_unreachable_hub_offers_local_file_and_demo(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(PipelineError, match="--notes FILE.jsonl.*--demo"):
+        load_notes("AGBonnet/augmented-clinical-notes", split="train[:10]")
