@@ -1,0 +1,361 @@
+"""One training routine for the fused model and every baseline.
+
+Weighted BCE (``pos_weight`` = negatives/positives of the training split), Adam, gradient
+clipping, and early stopping with checkpoint selection on validation AUROC. With the same seed
+the numbers are identical on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
+from torch import nn
+from tqdm.auto import tqdm
+
+from .devices import resolve_device  # noqa: F401  (re-exported: part of the training API)
+from .errors import PipelineError
+
+# Batch size for inference only; it affects speed and memory, not the result.
+PREDICTION_BATCH_SIZE = 512
+
+# Population std of a constant feature comes out as floating-point residue (~1e-14 relative to
+# the mean), not exactly zero; anything this small relative to the feature's scale is constant.
+CONSTANT_FEATURE_RELATIVE_STD = 1e-9
+
+Split = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation settings; the defaults are the reference setup."""
+
+    epochs: int = 30
+    patience: int = 7
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    grad_clip: float = 1.0
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "patience", "batch_size"):
+            if getattr(self, name) < 1:
+                raise PipelineError(
+                    f"training {name} must be at least 1 (got {getattr(self, name)})"
+                )
+        for name in ("learning_rate", "grad_clip"):
+            if not getattr(self, name) > 0:
+                raise PipelineError(f"training {name} must be positive (got {getattr(self, name)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and every GPU)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+@dataclass(frozen=True)
+class VitalStandardizer:
+    """Per-feature z-scoring with statistics from the training split only."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, X_train: np.ndarray) -> VitalStandardizer:
+        """Mean and population std of each feature over all samples and time steps."""
+        X = np.asarray(X_train, dtype=np.float64)
+        if X.ndim != 3 or X.shape[0] == 0:
+            raise PipelineError(
+                f"training vitals must have shape (samples, time steps, features) with at least "
+                f"one sample (got {X.shape}); check X_train in the vitals file"
+            )
+        mean = X.mean(axis=(0, 1))
+        std = X.std(axis=(0, 1))
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            raise PipelineError(
+                "training vitals contain NaN or infinite values; "
+                "impute or drop them before training"
+            )
+        constant = std <= CONSTANT_FEATURE_RELATIVE_STD * np.maximum(np.abs(mean), 1.0)
+        # A constant feature carries no information; dividing by 1 keeps it at zero after centring.
+        return cls(mean=mean, std=np.where(constant, 1.0, std))
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 3 or X.shape[2] != self.mean.shape[0]:
+            raise PipelineError(
+                f"vitals have shape {X.shape} but the standardiser was fitted on "
+                f"{self.mean.shape[0]} features; use vitals with the training feature layout"
+            )
+        return ((X - self.mean) / self.std).astype(np.float32)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VitalStandardizer:
+        return cls(
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            std=np.asarray(data["std"], dtype=np.float64),
+        )
+
+
+class EarlyStopping:
+    """Track the best validation score; ask to stop after ``patience`` epochs without improving.
+
+    Improvement means ``score > best_score + min_delta``, so ties do not count and a NaN score
+    (undefined AUROC, diverged model) never improves.
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        if patience < 1:
+            raise PipelineError(f"early-stopping patience must be at least 1 (got {patience})")
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best_score = -math.inf
+        self.best_epoch: int | None = None
+        self.epochs_without_improvement = 0
+
+    def update(self, epoch: int, score: float) -> bool:
+        """Record ``score`` for ``epoch``; return True when training should stop now."""
+        if score > self.best_score + self.min_delta:
+            self.best_score = score
+            self.best_epoch = epoch
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        return self.epochs_without_improvement >= self.patience
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_auroc: float
+
+
+@dataclass
+class TrainingResult:
+    best_state_dict: dict[str, torch.Tensor]
+    best_epoch: int
+    best_val_auroc: float
+    history: list[EpochRecord]
+    stopped_early: bool
+
+
+def positive_class_weight(y_train: np.ndarray) -> float:
+    """negatives / positives of the training labels, the ``pos_weight`` of the loss."""
+    y = np.asarray(y_train).ravel()
+    positives = int(np.count_nonzero(y == 1))
+    if positives == 0:
+        raise PipelineError(
+            "the training split has no positive labels, so the class weight is undefined; "
+            "re-split the data so that training contains deteriorating patients"
+        )
+    return (y.size - positives) / positives
+
+
+def _checked_split(split: Split, name: str) -> Split:
+    """Validate one (X_vital, X_text, y) split; return float32 arrays with y flattened."""
+    if len(split) != 3:
+        raise PipelineError(
+            f"the {name} split must be (X_vital, X_text, y), got {len(split)} arrays"
+        )
+    X_vital = np.asarray(split[0], dtype=np.float32)
+    X_text = np.asarray(split[1], dtype=np.float32)
+    y = np.asarray(split[2]).ravel()
+    if X_vital.ndim != 3 or X_text.ndim != 2:
+        raise PipelineError(
+            f"the {name} split needs vitals of shape (N, T, F) and text of shape (N, D); "
+            f"got {X_vital.shape} and {X_text.shape}"
+        )
+    if not X_vital.shape[0] == X_text.shape[0] == y.shape[0]:
+        raise PipelineError(
+            f"the {name} split has {X_vital.shape[0]} vital samples, {X_text.shape[0]} text "
+            f"samples and {y.shape[0]} labels; they must match"
+        )
+    if not np.isin(y, (0, 1)).all():
+        raise PipelineError(
+            f"the {name} split has labels other than 0 and 1; labels must be binary"
+        )
+    if np.unique(y).size < 2:
+        only = f"only label {int(y[0])}" if y.size else "no samples"
+        raise PipelineError(
+            f"the {name} split has {only}, but both classes are needed in it (AUROC and the "
+            "class weight are undefined otherwise); re-split so every split has both classes"
+        )
+    return X_vital, X_text, y.astype(np.float32)
+
+
+def _predict_logits(
+    model: nn.Module, X_vital: np.ndarray, X_text: np.ndarray, device: torch.device,
+    batch_size: int = PREDICTION_BATCH_SIZE,
+) -> torch.Tensor:
+    """Logits in eval mode without gradients, returned on the CPU."""
+    model.to(device).eval()
+    vitals = torch.as_tensor(np.asarray(X_vital, dtype=np.float32))
+    text = torch.as_tensor(np.asarray(X_text, dtype=np.float32))
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, vitals.shape[0], batch_size):
+            stop = start + batch_size
+            logits = model(
+                vitals[start:stop].to(device, non_blocking=True),
+                text[start:stop].to(device, non_blocking=True),
+            )
+            chunks.append(logits.float().cpu())
+    return torch.cat(chunks) if chunks else torch.empty(0)
+
+
+def predict_proba(
+    model: nn.Module, X_vital: np.ndarray, X_text: np.ndarray, device: torch.device,
+    batch_size: int = PREDICTION_BATCH_SIZE,
+) -> np.ndarray:
+    """Predicted probability of deterioration per sample (float64)."""
+    return _probabilities(_predict_logits(model, X_vital, X_text, device, batch_size))
+
+
+def _probabilities(logits: torch.Tensor) -> np.ndarray:
+    # float64 sigmoid so confident predictions do not collapse into ties at 1.0.
+    return torch.sigmoid(logits.double()).numpy()
+
+
+def _train_one_epoch(
+    model: nn.Module, optimizer: torch.optim.Optimizer, split: Split, pos_weight: torch.Tensor,
+    config: TrainingConfig, generator: torch.Generator, device: torch.device,
+) -> float:
+    """One pass over shuffled batches; returns the mean training loss per sample."""
+    model.train()
+    vitals, text, labels = (torch.as_tensor(array) for array in split)
+    order = torch.randperm(labels.shape[0], generator=generator)
+    total_loss = 0.0
+    for start in range(0, labels.shape[0], config.batch_size):
+        batch = order[start:start + config.batch_size]
+        batch_labels = labels[batch].to(device, non_blocking=True)
+        logits = model(
+            vitals[batch].to(device, non_blocking=True), text[batch].to(device, non_blocking=True)
+        )
+        loss = F.binary_cross_entropy_with_logits(logits, batch_labels, pos_weight=pos_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        total_loss += loss.item() * batch.shape[0]
+    return total_loss / labels.shape[0]
+
+
+def _validation_auroc(y: np.ndarray, probabilities: np.ndarray) -> float:
+    """AUROC, or NaN when the model produced non-finite outputs (it diverged)."""
+    if not np.isfinite(probabilities).all():
+        return math.nan
+    return float(roc_auc_score(y, probabilities))
+
+
+def train_model(
+    model: nn.Module,
+    train: Split,
+    val: Split,
+    config: TrainingConfig,
+    device: torch.device,
+    *,
+    description: str = "model",
+    log: Callable[[str], None] | None = print,
+    progress: bool = True,
+) -> TrainingResult:
+    """Train ``model`` in place and leave it holding the weights of its best validation epoch.
+
+    ``train`` and ``val`` are ``(X_vital (N,T,F) standardised, X_text (N,D), y (N,))``. Seed torch
+    before building the model as well if the initial weights must repeat.
+    """
+    train = _checked_split(train, "training")
+    val = _checked_split(val, "validation")
+    seed_everything(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    pos_weight = torch.tensor([positive_class_weight(train[2])], dtype=torch.float32)
+    device_pos_weight = pos_weight.to(device)
+    val_labels = torch.as_tensor(val[2])
+    stopper = EarlyStopping(config.patience)
+    # print would tear the progress bar; tqdm.write prints above it.
+    emit = tqdm.write if log is print else log
+
+    history: list[EpochRecord] = []
+    best_state: dict[str, torch.Tensor] | None = None
+    with tqdm(
+        range(1, config.epochs + 1), desc=f"training {description}", unit="epoch",
+        disable=not progress,
+    ) as epochs:
+        for epoch in epochs:
+            train_loss = _train_one_epoch(
+                model, optimizer, train, device_pos_weight, config, generator, device
+            )
+            val_logits = _predict_logits(model, val[0], val[1], device)
+            val_loss = F.binary_cross_entropy_with_logits(
+                val_logits, val_labels, pos_weight=pos_weight
+            ).item()
+            val_auroc = _validation_auroc(val[2], _probabilities(val_logits))
+            history.append(EpochRecord(epoch, train_loss, val_loss, val_auroc))
+            stop = stopper.update(epoch, val_auroc)
+            if stopper.best_epoch == epoch:
+                best_state = {
+                    key: value.detach().to("cpu", copy=True)
+                    for key, value in model.state_dict().items()
+                }
+            epochs.set_postfix(val_auroc=f"{val_auroc:.4f}", best=f"{stopper.best_score:.4f}")
+            if emit is not None:
+                emit(_epoch_summary(description, history[-1], config.epochs, stopper))
+            if stop:
+                break
+
+    if best_state is None:
+        raise PipelineError(
+            f"training {description} gave non-finite predictions in every epoch; "
+            "lower the learning rate or check the inputs for extreme values"
+        )
+    model.load_state_dict(best_state)
+    model.eval()
+    stopped_early = len(history) < config.epochs
+    if emit is not None:
+        reason = (
+            f"stopped early after {config.patience} epochs without improvement"
+            if stopped_early else f"ran all {config.epochs} epochs"
+        )
+        emit(
+            f"{description}: {reason}; restored epoch {stopper.best_epoch} "
+            f"(val AUROC {stopper.best_score:.4f})"
+        )
+    return TrainingResult(
+        best_state_dict=best_state,
+        best_epoch=stopper.best_epoch,
+        best_val_auroc=stopper.best_score,
+        history=history,
+        stopped_early=stopped_early,
+    )
+
+
+def _epoch_summary(
+    description: str, record: EpochRecord, total_epochs: int, stopper: EarlyStopping
+) -> str:
+    best = (
+        f"{stopper.best_score:.4f} (epoch {stopper.best_epoch})"
+        if stopper.best_epoch is not None else "none yet"
+    )
+    return (
+        f"{description} epoch {record.epoch:>3}/{total_epochs}  "
+        f"train loss {record.train_loss:.4f}  val loss {record.val_loss:.4f}  "
+        f"val AUROC {record.val_auroc:.4f}  best {best}"
+    )
