@@ -1,0 +1,534 @@
+"""Specification of the keyword + negation clinical features (multimodal_deterioration.features)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from multimodal_deterioration.features import (
+    CLINICAL_KEYWORDS,
+    DETERIORATION_KEYWORDS,
+    MEDICATION_KEYWORDS,
+    NEGATION_WINDOW_WORDS,
+    SEVERITY_KEYWORDS,
+    SYMPTOM_KEYWORDS,
+    extract_features,
+    has_clinical_keyword,
+    split_sentences,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED_COLUMNS = [
+    "note_id",
+    "symptom_count",
+    "medication_count",
+    "condition_severity",
+    "has_deterioration",
+    "deterioration_intensity",
+    "sentence_count",
+    "summary_symptom_count",
+    "summary_treatment_count",
+]
+
+
+def features_of(text: str) -> dict:
+    return extract_features([text]).iloc[0].to_dict()
+
+
+def severity_hits(text: str) -> int:
+    return round(features_of(text)["condition_severity"] * 3)
+
+
+def deterioration_hits(text: str) -> int:
+    return round(features_of(text)["deterioration_intensity"] * 5)
+
+
+# --- each family: affirmed counts, negated does not ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "affirmed, negated",
+    [
+        ("The patient had fever.", "The patient had no fever."),
+        ("He reports chest pain.", "He denies chest pain."),
+        ("She complained of cough.", "She was negative for cough."),
+        ("Fever was present.", "Fever was ruled out."),
+        ("Headache on admission.", "Absence of headache on admission."),
+        ("Dyspnea at rest.", "Free of dyspnea at rest."),
+        ("Rash was noted.", "No evidence of rash was noted."),
+        ("Edema was present.", "Edema was absent."),
+    ],
+)
+def test_symptom_counted_when_affirmed_and_not_when_negated(affirmed, negated):
+    assert features_of(affirmed)["symptom_count"] == 1
+    assert features_of(negated)["symptom_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "affirmed, negated",
+    [
+        ("She was started on aspirin.", "She was not started on aspirin."),
+        ("Managed with heparin.", "Managed without heparin."),
+        ("He received vancomycin.", "He never received vancomycin."),
+    ],
+)
+def test_medication_counted_when_affirmed_and_not_when_negated(affirmed, negated):
+    assert features_of(affirmed)["medication_count"] == 1
+    assert features_of(negated)["medication_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "affirmed, negated",
+    [
+        ("There was severe anaemia.", "There was no severe anaemia."),
+        ("A massive effusion.", "Without massive effusion."),
+        ("The course was fulminant.", "A fulminant course was unlikely."),
+    ],
+)
+def test_severity_counted_when_affirmed_and_not_when_negated(affirmed, negated):
+    assert severity_hits(affirmed) == 1
+    assert severity_hits(negated) == 0
+
+
+@pytest.mark.parametrize(
+    "affirmed, negated",
+    [
+        ("Blood cultures confirmed sepsis.", "Negative for sepsis."),
+        ("He developed shock.", "He recovered without shock."),
+        ("Sepsis was diagnosed.", "Sepsis was ruled out."),
+        ("She was intubated.", "She was not intubated."),
+        ("Admitted to the ICU.", "Admission to the ICU was unlikely."),
+    ],
+)
+def test_deterioration_counted_when_affirmed_and_not_when_negated(affirmed, negated):
+    assert features_of(affirmed)["has_deterioration"] == 1
+    assert deterioration_hits(affirmed) == 1
+    assert features_of(negated)["has_deterioration"] == 0
+    assert deterioration_hits(negated) == 0
+
+
+# --- negation scope -------------------------------------------------------------------------
+
+
+def test_termination_term_ends_negation_scope():
+    row = features_of("No fever but severe cough.")
+    assert row["symptom_count"] == 1  # cough, not fever
+    assert row["condition_severity"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("terminator", ["however", "which", ";", ":", "except"])
+def test_other_termination_terms_end_negation_scope(terminator):
+    assert features_of(f"No fever {terminator} cough.")["symptom_count"] == 1
+
+
+def test_negation_does_not_leak_into_next_sentence():
+    assert features_of("She denies pain. Fever developed on day 2.")["symptom_count"] == 1
+    assert features_of("She said no. Fever developed on day 2.")["symptom_count"] == 1
+
+
+def test_negation_does_not_leak_across_paragraph_break_without_period():
+    assert features_of("Allergies none\n\nfever on admission")["symptom_count"] == 1
+
+
+def test_coordinated_negation_negates_every_listed_term():
+    assert features_of("He denies chest pain, fever, or cough.")["symptom_count"] == 0
+    assert features_of("He reports chest pain, fever, or cough.")["symptom_count"] == 3
+
+
+def test_neither_nor_negates_both_terms():
+    assert features_of("Neither fever nor cough was present.")["symptom_count"] == 0
+
+
+@pytest.mark.parametrize("gap", range(NEGATION_WINDOW_WORDS + 3))
+def test_pre_negation_reaches_exactly_the_window(gap):
+    text = "No " + "mild " * gap + "fever."
+    negated = gap < NEGATION_WINDOW_WORDS
+    assert features_of(text)["symptom_count"] == (0 if negated else 1)
+
+
+@pytest.mark.parametrize("gap", range(NEGATION_WINDOW_WORDS + 3))
+def test_post_negation_reaches_exactly_the_window(gap):
+    text = "Fever " + "mild " * gap + "was ruled out."
+    negated = gap < NEGATION_WINDOW_WORDS
+    assert features_of(text)["symptom_count"] == (0 if negated else 1)
+
+
+def test_post_negation_does_not_negate_mentions_after_it():
+    assert features_of("Sepsis was ruled out and fever persisted.")["symptom_count"] == 1
+
+
+@pytest.mark.parametrize(
+    "text, column, expected",
+    [
+        ("No change in the edema.", "symptom_count", 1),
+        ("No increase in the fever.", "symptom_count", 1),
+        ("Not only fever but also rash.", "symptom_count", 2),
+        ("She walked without difficulty despite pain.", "symptom_count", 1),
+        ("Dyspnea did not improve despite furosemide.", "medication_count", 1),
+        ("Sepsis could not be ruled out.", "has_deterioration", 1),
+    ],
+)
+def test_pseudo_negations_negate_nothing(text, column, expected):
+    assert features_of(text)[column] == expected
+
+
+def test_resolved_symptom_still_counts():
+    assert features_of("The fever resolved after two days.")["symptom_count"] == 1
+
+
+def test_negated_and_affirmed_mentions_of_one_keyword_count_once():
+    text = "No fever on admission. Fever developed on day 2."
+    assert features_of(text)["symptom_count"] == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(name for name in SYMPTOM_KEYWORDS if " " not in name)),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    )
+)
+def test_denied_list_counts_zero_and_reported_list_counts_each(names):
+    listed = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+    assert features_of(f"The patient denies {listed}.")["symptom_count"] == 0
+    assert features_of(f"The patient reports {listed}.")["symptom_count"] == len(names)
+
+
+# --- counting, caps and scales ----------------------------------------------------------------
+
+
+def test_repeated_keyword_counts_once():
+    text = "Fever on day 1. Fever again on day 3. Fevers persisted; she was febrile."
+    assert features_of(text)["symptom_count"] == 1
+
+
+def test_longer_keyword_owns_its_words():
+    assert features_of("Chest pain.")["symptom_count"] == 1
+    assert features_of("Chest pain and abdominal pain and back pain.")["symptom_count"] == 3
+    row = features_of("Transferred to the critical care unit.")
+    assert row["has_deterioration"] == 1
+    assert row["condition_severity"] == 0
+
+
+def test_word_boundaries_are_respected():
+    assert features_of("She had returned from Spain.")["symptom_count"] == 0
+    assert features_of("Painful swelling.")["symptom_count"] == 2
+
+
+def test_matching_ignores_case_and_accepts_hyphen_or_space():
+    assert severity_hits("LIFE-THREATENING bleeding") == 1
+    assert severity_hits("life threatening bleeding") == 1
+
+
+@pytest.mark.parametrize(
+    "family, column, scale",
+    [
+        (SYMPTOM_KEYWORDS, "symptom_count", 1),
+        (MEDICATION_KEYWORDS, "medication_count", 1),
+        (SEVERITY_KEYWORDS, "condition_severity", 1 / 3),
+        (DETERIORATION_KEYWORDS, "deterioration_intensity", 1 / 5),
+    ],
+)
+def test_every_keyword_is_recognised_as_itself(family, column, scale):
+    texts = [f"The report mentions {name}." for name in family]
+    frame = extract_features(texts)
+    np.testing.assert_allclose(frame[column], scale)
+
+
+def sentences_with(names) -> str:
+    return " ".join(f"Noted {name}." for name in names)
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 19, 20, 21, 25])
+def test_symptom_count_is_distinct_symptoms_capped_at_20(n):
+    names = sorted(name for name in SYMPTOM_KEYWORDS if "pain" not in name)[:n]
+    assert len(names) == n
+    assert features_of(sentences_with(names))["symptom_count"] == min(n, 20)
+
+
+@pytest.mark.parametrize("n", [0, 3, 14, 15, 16, 20])
+def test_medication_count_is_distinct_medications_capped_at_15(n):
+    names = sorted(MEDICATION_KEYWORDS)[:n]
+    assert features_of(sentences_with(names))["medication_count"] == min(n, 15)
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_condition_severity_is_hits_over_three_capped_at_one(n):
+    names = sorted(SEVERITY_KEYWORDS)[:n]
+    assert features_of(sentences_with(names))["condition_severity"] == pytest.approx(
+        min(n / 3, 1.0)
+    )
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_deterioration_intensity_is_hits_over_five_capped_at_one(n):
+    names = sorted(DETERIORATION_KEYWORDS)[:n]
+    row = features_of(sentences_with(names))
+    assert row["deterioration_intensity"] == pytest.approx(min(n / 5, 1.0))
+    assert row["has_deterioration"] == int(n > 0)
+
+
+def test_sentence_count_is_capped_at_100():
+    assert features_of("Stable. " * 40)["sentence_count"] == 40
+    assert features_of("Stable. " * 130)["sentence_count"] == 100
+
+
+# --- sentence splitting -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "She was seen by Dr. Smith on day 2. Fever resolved.",
+            ["She was seen by Dr. Smith on day 2.", "Fever resolved."],
+        ),
+        (
+            "Antibiotics (e.g. vancomycin) were given. She improved.",
+            ["Antibiotics (e.g. vancomycin) were given.", "She improved."],
+        ),
+        ("Aspirin 325 mg. daily was started.", ["Aspirin 325 mg. daily was started."]),
+        ("He took aspirin 325 mg. The pain eased.", ["He took aspirin 325 mg.", "The pain eased."]),
+        ("Ceftriaxone 2 g. The fever resolved.", ["Ceftriaxone 2 g.", "The fever resolved."]),
+        ("Pain, cough, i.e. flu-like symptoms.", ["Pain, cough, i.e. flu-like symptoms."]),
+        ("Temperature was 39.5. She was febrile.", ["Temperature was 39.5.", "She was febrile."]),
+        ("  First one.\n\nSecond one  ", ["First one.", "Second one"]),
+        ("", []),
+        ("   \n\t ", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_split_sentences_needs_no_nltk_data(tmp_path):
+    empty = tmp_path / "nltk_data"
+    empty.mkdir()
+    script = (
+        "import nltk.data\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise LookupError('NLTK data must not be needed')\n"
+        "nltk.data.load = nltk.data.find = refuse\n"
+        "from multimodal_deterioration.features import split_sentences\n"
+        "print(split_sentences('Seen by Dr. Smith. No fever.'))\n"
+    )
+    env = {**os.environ, "NLTK_DATA": str(empty), "HOME": str(tmp_path)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['Seen by Dr. Smith.', 'No fever.']"
+
+
+# --- has_clinical_keyword / CLINICAL_KEYWORDS ---------------------------------------------------
+
+
+def test_clinical_keywords_is_the_union_of_the_families():
+    union = set(SYMPTOM_KEYWORDS) | set(MEDICATION_KEYWORDS) | set(SEVERITY_KEYWORDS)
+    union |= set(DETERIORATION_KEYWORDS)
+    assert isinstance(CLINICAL_KEYWORDS, frozenset)
+    assert CLINICAL_KEYWORDS == union
+    assert {"fever", "aspirin", "severe", "sepsis"} <= CLINICAL_KEYWORDS
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The patient had no fever.", True),  # negated mentions still carry a keyword
+        ("SEPSIS was suspected.", True),
+        ("Norepinephrine was titrated.", True),
+        ("She returned from Spain.", False),
+        ("The patient was discharged home.", False),
+        ("", False),
+    ],
+)
+def test_has_clinical_keyword(sentence, expected):
+    assert has_clinical_keyword(sentence) is expected
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+
+def agbonnet_summary(symptoms, treatments) -> str:
+    """A summary in the layout of AGBonnet/augmented-clinical-notes (its template.pdf)."""
+    return json.dumps(
+        {
+            "visit motivation": "Chest pain",
+            "admission": [{"reason": "None", "date": "None", "duration": "None"}],
+            "patient information": {"age": "54", "sex": "Male"},
+            "symptoms": [
+                {
+                    "name of symptom": name,
+                    "intensity of symptom": "None",
+                    "location": "None",
+                    "time": "None",
+                    "temporalisation": "None",
+                    "behaviours affecting the symptom": "None",
+                    "details": "None",
+                }
+                for name in symptoms
+            ],
+            "treatments": [
+                {
+                    "name": name,
+                    "related condition": "None",
+                    "dosage": "None",
+                    "time": "None",
+                    "frequency": "None",
+                    "duration": "None",
+                    "reason for taking": "None",
+                    "reaction to treatment": "None",
+                    "details": "None",
+                }
+                for name in treatments
+            ],
+            "discharge": {"reason": "None", "referral": "None"},
+        }
+    )
+
+
+def summary_counts(summary) -> tuple[float, float]:
+    row = extract_features(["Text."], summaries=[summary]).iloc[0]
+    return row["summary_symptom_count"], row["summary_treatment_count"]
+
+
+def test_summary_counts_entries_with_real_names():
+    summary = agbonnet_summary(
+        ["Chest pain", "Dyspnea", "None"], ["Aspirin", "Heparin", "Clopidogrel", ""]
+    )
+    assert summary_counts(summary) == (2.0, 3.0)
+
+
+def test_summary_with_empty_lists_counts_zero():
+    assert summary_counts(agbonnet_summary([], [])) == (0.0, 0.0)
+
+
+def test_summary_section_given_as_none_counts_zero():
+    assert summary_counts(json.dumps({"symptoms": "None", "treatments": None})) == (0.0, 0.0)
+
+
+def test_summary_accepts_a_dict_instead_of_a_list_and_any_key_case():
+    summary = json.dumps(
+        {
+            "Symptoms": {"Name of Symptom": "Fever", "details": "None"},
+            "TREATMENTS": [{"Name": "Ceftriaxone"}, {"name": "None"}],
+        }
+    )
+    assert summary_counts(summary) == (1.0, 1.0)
+
+
+def test_summary_missing_a_key_gives_nan_for_that_count_only():
+    symptoms, treatments = summary_counts(json.dumps({"symptoms": [{"name of symptom": "Rash"}]}))
+    assert symptoms == 1.0
+    assert math.isnan(treatments)
+
+
+@pytest.mark.parametrize(
+    "summary", [None, float("nan"), "", "not json", "{\"symptoms\": [", "[1, 2]", "null", 42]
+)
+def test_invalid_or_missing_summary_gives_nan(summary):
+    symptoms, treatments = summary_counts(summary)
+    assert math.isnan(symptoms) and math.isnan(treatments)
+
+
+def test_no_summaries_gives_all_nan_columns():
+    frame = extract_features(["Fever.", "Cough."])
+    assert frame["summary_symptom_count"].isna().all()
+    assert frame["summary_treatment_count"].isna().all()
+
+
+# --- the frame ------------------------------------------------------------------------------------
+
+
+def test_columns_and_row_order():
+    texts = ["No findings.", "Fever and cough.", "Fever, cough and rash."]
+    frame = extract_features(texts)
+    assert list(frame.columns) == EXPECTED_COLUMNS
+    assert frame["note_id"].tolist() == [0, 1, 2]
+    assert frame["symptom_count"].tolist() == [0, 2, 3]
+
+
+def test_column_types():
+    frame = extract_features(["Fever.", ""], summaries=[agbonnet_summary(["Fever"], []), None])
+    for column in ["symptom_count", "medication_count", "has_deterioration", "sentence_count"]:
+        assert frame[column].dtype == np.int64
+    for column in [
+        "condition_severity",
+        "deterioration_intensity",
+        "summary_symptom_count",
+        "summary_treatment_count",
+    ]:
+        assert frame[column].dtype == np.float64
+
+
+def test_note_ids_are_passed_through():
+    frame = extract_features(["Fever.", "Cough."], note_ids=["case-17", "case-3"])
+    assert frame["note_id"].tolist() == ["case-17", "case-3"]
+
+
+def test_mismatched_lengths_are_rejected():
+    with pytest.raises(ValueError, match="summaries"):
+        extract_features(["a", "b"], summaries=[None])
+    with pytest.raises(ValueError, match="note ids"):
+        extract_features(["a", "b"], note_ids=[1])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n\t", None, float("nan")])
+def test_empty_or_missing_note_gives_zeros(text):
+    row = features_of(text)
+    for column in EXPECTED_COLUMNS[1:7]:
+        assert row[column] == 0
+
+
+def test_empty_input_gives_empty_frame_with_columns():
+    frame = extract_features([])
+    assert frame.empty
+    assert list(frame.columns) == EXPECTED_COLUMNS
+
+
+def test_non_ascii_text_works():
+    text = "İstanbul: Patientin mit Fieber (39 °C) — fever and naïve café cough. No rash; ß."
+    row = features_of(text)
+    assert row["symptom_count"] == 2  # fever, cough; rash negated
+    assert row["sentence_count"] == 2
+
+
+def test_progress_bar_is_shown_only_when_asked(capsys):
+    extract_features(["Fever."], progress=False)
+    assert "Clinical features" not in capsys.readouterr().err
+    extract_features(["Fever."], progress=True)
+    assert "Clinical features" in capsys.readouterr().err
+
+
+def test_a_realistic_case_report():
+    note = (
+        "A 54-year-old man presented with a 3-day history of fever, productive cough and "
+        "shortness of breath. He denied chest pain, palpitations, or nausea. He was hypotensive "
+        "(82/50 mmHg). Empirical ceftriaxone and azithromycin were started by Dr. Lee. Despite "
+        "this, his condition deteriorated and he was transferred to the intensive care unit, "
+        "where he required intubation for acute respiratory failure; norepinephrine was started "
+        "for septic shock. Pulmonary embolism was ruled out."
+    )
+    row = extract_features([note], note_ids=["pmc-1"]).iloc[0]
+    assert row["note_id"] == "pmc-1"
+    # fever, cough, shortness of breath, hypotension (chest pain, palpitations, nausea denied)
+    assert row["symptom_count"] == 4
+    assert row["medication_count"] == 3  # ceftriaxone, azithromycin, norepinephrine
+    assert row["condition_severity"] == pytest.approx(1 / 3)  # acute
+    # deterioration, intensive care, intubation, respiratory failure, sepsis, shock -> capped
+    assert row["deterioration_intensity"] == 1.0
+    assert row["sentence_count"] == 6
