@@ -43,6 +43,17 @@ class MultimodalData:
     def has_ids(self) -> bool:
         return all(split.ids is not None for split in self.splits.values())
 
+    def require_both_classes(self) -> None:
+        """AUROC, early stopping and the class weight all need both labels in every split."""
+        for name, split in self.splits.items():
+            present = sorted(set(np.unique(split.y).tolist()))
+            if len(present) < 2:
+                raise PipelineError(
+                    f"the {name} split has only label {present[0] if present else 'none'} "
+                    f"({len(split)} samples); AUROC is undefined, so every split needs both "
+                    "classes: re-split your data, stratified by label"
+                )
+
 
 def assemble(vitals: Vitals, embeddings: np.ndarray, pairing: Pairing, meta: dict) -> MultimodalData:
     """Give every sample the embedding of its paired note (a zero vector where it has none)."""

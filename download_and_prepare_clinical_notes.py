@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Clinical notes -> features + MiniLM embeddings -> paired with your vitals -> multimodal_data.npz.
+
+Edit the constants below or override them on the command line (``--help`` lists every flag).
+Quick test: ``--split "train[:1000]"``. No data of your own yet: ``--demo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+# ---- Defaults: the reference setup. Edit here, or override with the flag named beside each. ----
+DATASET = "AGBonnet/augmented-clinical-notes"  # --dataset: Hugging Face dataset id
+SPLIT = "train"  # --split: e.g. "train[:1000]" for a quick test
+NOTES_FILE = None  # --notes: a local .jsonl/.json/.csv/.parquet instead of the Hub dataset
+TEXT_COLUMN = "note"  # --text-column
+ID_COLUMN = None  # --id-column: note column holding the ids of ids_{split} in the vitals
+VITALS_FILE = "processed_data.npz"  # --vitals
+OUT_DIR = "."  # --out-dir
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # --model: packaged offline by default
+TEXT_STRATEGY = "key-sentences"  # --text-strategy: key-sentences (reference) | chunk-mean
+PAIRING = "auto"  # --pairing: auto | id | random | sequential
+SEED = 42  # --seed: random pairing
+BATCH_SIZE = 64  # --batch-size: notes per embedding batch (one cache shard each)
+DEVICE = "auto"  # --device: auto | cpu | cuda
+DEMO_PATIENTS = 2000  # --demo-patients
+
+OUTPUT_FILES = {
+    "raw_notes": "clinical_notes_raw.parquet",
+    "features": "clinical_features.csv",
+    "embeddings": "clinical_embeddings.npy",
+    "multimodal": "multimodal_data.npz",
+}
+DEMO_INPUT_DIR = "demo_inputs"
+
+
+def parse_args(argv):
+    from multimodal_deterioration.devices import DEVICE_CHOICES
+    from multimodal_deterioration.embeddings import TEXT_STRATEGIES
+    from multimodal_deterioration.pairing import PAIRING_METHODS
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    source = parser.add_argument_group("notes")
+    source.add_argument("--dataset", default=DATASET, help="Hugging Face dataset id of the notes (default: %(default)s)")
+    source.add_argument("--split", default=SPLIT, help="split or slice to load, e.g. 'train[:1000]'; also slices --notes (default: %(default)s)")
+    source.add_argument("--notes", default=NOTES_FILE, metavar="FILE", help="local .jsonl/.json/.csv/.parquet notes in the same schema, instead of the Hub")
+    source.add_argument("--text-column", default=TEXT_COLUMN, help="column holding the note text (default: %(default)s)")
+    source.add_argument("--id-column", default=ID_COLUMN, help="note column with the ids used in ids_{split} of the vitals, for pairing by id")
+    parser.add_argument("--vitals", default=VITALS_FILE, metavar="FILE", help="your vital-sign file, X_/y_/ids_{train,val,test} (default: %(default)s)")
+    parser.add_argument("--out-dir", default=OUT_DIR, help="where every output is written (default: current directory)")
+    embedding = parser.add_argument_group("embeddings")
+    embedding.add_argument("--model", default=MODEL, help="sentence-transformers model name or local directory (default: the packaged %(default)s)")
+    embedding.add_argument("--text-strategy", default=TEXT_STRATEGY, choices=TEXT_STRATEGIES, help="key-sentences: up to 10 clinical sentences, 200 words (reference); chunk-mean: the whole note in model-length chunks, mean-pooled")
+    embedding.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="notes per embedding batch (default: %(default)s)")
+    embedding.add_argument("--device", default=DEVICE, choices=DEVICE_CHOICES, help="auto uses CUDA when available (default: %(default)s)")
+    embedding.add_argument("--force", action="store_true", help="ignore the embedding cache and encode every note again")
+    pairing = parser.add_argument_group("pairing")
+    pairing.add_argument("--pairing", default=PAIRING, choices=PAIRING_METHODS, help="auto: by id when both sides have ids, else random (default: %(default)s)")
+    pairing.add_argument("--seed", type=int, default=SEED, help="seed of the random pairing (default: %(default)s)")
+    demo = parser.add_argument_group("demo")
+    demo.add_argument("--demo", action="store_true", help="build a synthetic linked cohort (vitals + notes) and run the whole pipeline on it")
+    demo.add_argument("--demo-patients", type=int, default=DEMO_PATIENTS, help="patients in the demo cohort (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or stage headers; errors and the summary only")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from multimodal_deterioration import artifacts, demo
+    from multimodal_deterioration.cli import StageLog
+    from multimodal_deterioration.devices import resolve_device
+    from multimodal_deterioration.embeddings import CACHE_DIR_NAME, embed_notes, load_embedding_model
+    from multimodal_deterioration.features import extract_features
+    from multimodal_deterioration.multimodal_data import assemble, save_multimodal_data
+    from multimodal_deterioration.notes import load_notes
+    from multimodal_deterioration.pairing import pair, resolve_method
+    from multimodal_deterioration.vitals import load_vitals
+
+    started = time.perf_counter()
+    log = StageLog(enabled=not args.quiet)
+    out_dir = artifacts.ensure_output_dir(args.out_dir)
+    device = resolve_device(args.device)
+    if args.demo:
+        with log.stage("Demo: writing a synthetic linked cohort"):
+            inputs = demo.write_demo_inputs(out_dir / DEMO_INPUT_DIR, n_patients=args.demo_patients)
+            args.notes, args.vitals, args.id_column = str(inputs.notes_path), str(inputs.vitals_path), demo.DEMO_NOTES_ID_COLUMN
+            log.say(f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, {inputs.notes_path}")
+
+    with log.stage("Vitals: loading and checking"):
+        vitals = load_vitals(args.vitals)
+        sizes = {name: len(split) for name, split in vitals.splits.items()}
+        log.say(f"{args.vitals}: {sizes}, {vitals.n_timesteps} steps x {vitals.n_features} features, ids: {'yes' if vitals.has_ids else 'no'}")
+
+    with log.stage("Notes: loading"):
+        notes = load_notes(args.dataset, args.split, args.text_column, args.id_column, notes_file=args.notes)
+        method = resolve_method(args.pairing, vitals.has_ids, notes.ids is not None)
+        log.say(f"{notes.source} [{notes.split}]: {len(notes)} notes; pairing will be {method!r}")
+
+    with log.stage("Features: keyword + negation-aware"):
+        features = extract_features(notes.texts, notes.summaries, notes.ids or list(range(len(notes))), progress=not args.quiet)
+
+    with log.stage("Embeddings"):
+        model = load_embedding_model(args.model, device=str(device))
+        log.say(f"model {model.name} ({model.source}), sha256 {model.weights_sha256}, device {device}")
+        embedded = embed_notes(
+            notes.texts, model, args.text_strategy, cache_dir=out_dir / CACHE_DIR_NAME,
+            batch_size=args.batch_size, force=args.force, progress=not args.quiet,
+        )
+        log.say(f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors")
+
+    with log.stage("Pairing notes with vitals"):
+        pairing = pair(sizes, len(notes), method, args.seed, vitals_ids(vitals), notes.ids)
+        for warning in pairing.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+
+    with log.stage("Writing outputs"):
+        meta = build_meta(args, notes, model, embedded, pairing)
+        data = assemble(vitals, embedded.vectors, pairing, meta)
+        paths = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
+        artifacts.write_atomically(paths["raw_notes"], notes.table.to_parquet)
+        artifacts.write_atomically(paths["features"], lambda tmp: features.to_csv(tmp, index=False))
+        artifacts.save_npy(paths["embeddings"], embedded.vectors)
+        save_multimodal_data(paths["multimodal"], data)
+
+    print_summary(args, notes, embedded, pairing, paths, log, time.perf_counter() - started)
+    return 0
+
+
+def vitals_ids(vitals):
+    if not vitals.has_ids:
+        return None
+    return {name: split.ids for name, split in vitals.splits.items()}
+
+
+def build_meta(args, notes, model, embedded, pairing) -> dict:
+    from multimodal_deterioration.artifacts import package_versions, sha256_of_file
+
+    return {
+        "demo": bool(args.demo),
+        "synthetic": bool(args.demo),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "notes": {
+            "source": notes.source,
+            "split": notes.split,
+            "count": len(notes),
+            "text_column": notes.text_column,
+            "id_column": notes.id_column,
+            "empty_notes": embedded.empty_notes,
+        },
+        "vitals_file": str(args.vitals),
+        "vitals_sha256": sha256_of_file(args.vitals),
+        "embedding_model": model.describe(),
+        "text_strategy": args.text_strategy,
+        "pairing": pairing.summary(),
+        "seed": args.seed,
+        "versions": package_versions(),
+    }
+
+
+def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> None:
+    summary = pairing.summary()
+    banner = "SYNTHETIC DEMO DATA - not clinical evidence. " if args.demo else ""
+    linked = (
+        "notes are linked to samples by id"
+        if summary["clinically_linked"]
+        else f"notes were paired {summary['method']}ly, NOT by patient: any effect of the text "
+        "cannot be attributed to clinical information"
+    )
+    print(f"\n== Summary\n{banner}{len(notes)} notes ({embedded.empty_notes} empty), pairing '{summary['method']}': {linked}.")
+    for split, n_samples in summary["samples"].items():
+        print(
+            f"  {split:<5} {n_samples:6d} samples, {summary['unique_notes_used'][split]:6d} distinct notes, "
+            f"{summary['reused_samples'][split]:5d} reusing a note, {summary['samples_without_note'][split]:5d} without a note"
+        )
+    print("Time per stage:")
+    print("\n".join(log.timing_lines()))
+    print(f"  {'total':<34} {total_seconds:7.1f} s")
+    print("Wrote:")
+    for path in paths.values():
+        print(f"  {path}")
+    data_arg = "" if Path(args.out_dir).resolve() == Path.cwd() else f" --data {paths['multimodal']} --out-dir {args.out_dir}"
+    print(f"Next: python train_multimodal_lstm.py{data_arg}")
+
+
+if __name__ == "__main__":
+    from multimodal_deterioration.cli import run_cli
+
+    sys.exit(run_cli(main, None, "run the same command again to resume: finished embedding batches are cached"))

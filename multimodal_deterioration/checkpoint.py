@@ -1,0 +1,99 @@
+"""A self-describing checkpoint: rebuild the trained model and predict without the training script.
+
+``best_multimodal_model.pt`` is a plain dict (loadable with ``torch.load(weights_only=True)``)
+holding the state dict, the model config, the vital standardisation statistics, the chosen
+threshold, the training config, and the best epoch with its validation AUROC.
+
+Example::
+
+    from multimodal_deterioration.checkpoint import load_checkpoint
+    model = load_checkpoint("best_multimodal_model.pt")
+    probabilities = model.predict(X_vital, X_text)          # raw vitals, (N, T, F) and (N, 384)
+    alerts = probabilities >= model.threshold
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .artifacts import write_atomically
+from .errors import PipelineError
+from .model import ModelConfig, build_model
+from .training import TrainingConfig, TrainingResult, VitalStandardizer, predict_proba
+
+CHECKPOINT_FORMAT = 1
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model_config: ModelConfig,
+    result: TrainingResult,
+    standardizer: VitalStandardizer | None,
+    threshold: float,
+    training_config: TrainingConfig,
+    extra: dict | None = None,
+) -> Path:
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": result.best_state_dict,
+        "model_config": model_config.to_dict(),
+        "standardizer": standardizer.to_dict() if standardizer else None,
+        "threshold": float(threshold),
+        "training_config": training_config.to_dict(),
+        "best_epoch": int(result.best_epoch),
+        "best_val_auroc": float(result.best_val_auroc),
+        **(extra or {}),
+    }
+    return write_atomically(path, lambda tmp: torch.save(payload, tmp))
+
+
+@dataclass
+class LoadedModel:
+    network: torch.nn.Module
+    config: ModelConfig
+    standardizer: VitalStandardizer | None
+    threshold: float
+    payload: dict
+
+    def predict(self, X_vital: np.ndarray, X_text: np.ndarray, device: str = "cpu") -> np.ndarray:
+        """Probabilities of deterioration for raw (unstandardised) vitals and note embeddings."""
+        X_vital = np.asarray(X_vital, dtype=np.float32)
+        X_text = np.asarray(X_text, dtype=np.float32)
+        expected_text = self.config.text_dim
+        if X_vital.ndim != 3 or X_vital.shape[2] != self.config.n_vital_features:
+            raise PipelineError(
+                f"the checkpoint expects vitals of shape (N, T, {self.config.n_vital_features}), "
+                f"got {X_vital.shape}; use data prepared with the same vital-sign features"
+            )
+        if X_text.ndim != 2 or X_text.shape[1] != expected_text or len(X_text) != len(X_vital):
+            raise PipelineError(
+                f"the checkpoint expects note embeddings of shape ({len(X_vital)}, {expected_text}), "
+                f"got {X_text.shape}; embed the notes with the same model"
+            )
+        if self.standardizer is not None:
+            X_vital = self.standardizer.transform(X_vital)
+        return predict_proba(self.network.to(device), X_vital, X_text, torch.device(device))
+
+
+def load_checkpoint(path: str | os.PathLike) -> LoadedModel:
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"checkpoint {path} not found; train a model with train_multimodal_lstm.py")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        config = ModelConfig.from_dict(payload["model_config"])
+        network = build_model(config)
+        network.load_state_dict(payload["state_dict"])
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:
+        raise PipelineError(
+            f"{path} is not a checkpoint written by train_multimodal_lstm.py ({error})"
+        ) from error
+    network.eval()
+    stats = payload.get("standardizer")
+    standardizer = VitalStandardizer.from_dict(stats) if stats else None
+    return LoadedModel(network, config, standardizer, float(payload["threshold"]), payload)

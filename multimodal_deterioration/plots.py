@@ -1,0 +1,199 @@
+"""Figures for a thesis: training curves, ROC and PR curves, and a reliability diagram.
+
+Every figure is written twice, as a 300 dpi PNG and as a vector PDF, atomically. Models differ
+in line style and marker as well as colour, so the figures stay readable when printed in
+greyscale. The functions draw what they are given; legends with AUCs and confidence intervals
+are composed by the caller from ``multimodal_results.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display is needed or wanted
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+from .artifacts import write_atomically  # noqa: E402
+from .evaluation import reliability_curve  # noqa: E402
+
+DPI = 300
+FIGURE_FORMATS = ("png", "pdf")
+# Colour-blind-safe (Okabe-Ito) colours, each paired with a line style and marker of its own.
+STYLES = (
+    {"color": "#000000", "linestyle": "-", "marker": "o"},
+    {"color": "#0072B2", "linestyle": "--", "marker": "s"},
+    {"color": "#D55E00", "linestyle": "-.", "marker": "^"},
+    {"color": "#009E73", "linestyle": ":", "marker": "D"},
+    {"color": "#CC79A7", "linestyle": (0, (5, 1, 1, 1, 1, 1)), "marker": "v"},
+    {"color": "#E69F00", "linestyle": (0, (1, 1)), "marker": "P"},
+)
+REFERENCE_LINE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
+RC_PARAMS = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 7.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "pdf.fonttype": 42,  # TrueType in the PDF, so journals' checks accept the fonts
+}
+
+
+def style(index: int) -> dict:
+    return STYLES[index % len(STYLES)]
+
+
+def save_figure(figure: plt.Figure, path_stem: str | os.PathLike) -> list[Path]:
+    """Write ``<stem>.png`` (300 dpi) and ``<stem>.pdf``; returns both paths."""
+    stem = Path(path_stem)
+    paths = []
+    for fmt in FIGURE_FORMATS:
+        final = stem.with_name(f"{stem.name}.{fmt}")
+        paths.append(
+            write_atomically(
+                final, lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight")
+            )
+        )
+    plt.close(figure)
+    return paths
+
+
+def _markers_every(n_points: int) -> int:
+    return max(1, n_points // 8)
+
+
+def plot_training_curves(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    path_stem: str | os.PathLike,
+    reported_baseline_auroc: float | None = None,
+    best_epochs: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Loss (train solid, validation dashed) and validation AUROC per epoch, per model.
+
+    ``histories`` maps a display name to epoch records with ``epoch``, ``train_loss``,
+    ``val_loss`` and ``val_auroc``. The quoted baseline is drawn as a dashed horizontal line and
+    each model's selected (best) epoch as a filled marker.
+    """
+    with plt.rc_context(RC_PARAMS):
+        figure, (loss_axis, auroc_axis) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        for index, (name, records) in enumerate(histories.items()):
+            look = style(index)
+            epochs = [r["epoch"] for r in records]
+            every = _markers_every(len(epochs))
+            loss_axis.plot(
+                epochs, [r["train_loss"] for r in records], color=look["color"], linestyle="-",
+                marker=look["marker"], markevery=every, markersize=3, label=f"{name}, train",
+            )
+            loss_axis.plot(
+                epochs, [r["val_loss"] for r in records], color=look["color"], linestyle="--",
+                marker=look["marker"], markevery=every, markersize=3, markerfacecolor="white",
+                label=f"{name}, validation",
+            )
+            auroc_axis.plot(
+                epochs, [r["val_auroc"] for r in records], color=look["color"],
+                linestyle=look["linestyle"], marker=look["marker"], markevery=every, markersize=3,
+                label=name,
+            )
+            if best_epochs and name in best_epochs:
+                best = next(r for r in records if r["epoch"] == best_epochs[name])
+                auroc_axis.plot(
+                    best["epoch"], best["val_auroc"], marker="*", markersize=10,
+                    color=look["color"], linestyle="none",
+                )
+        if reported_baseline_auroc is not None:
+            auroc_axis.axhline(
+                reported_baseline_auroc, **REFERENCE_LINE,
+                label=f"Quoted baseline {reported_baseline_auroc:.4f} (not re-measured)",
+            )
+        loss_axis.set(xlabel="Epoch", ylabel="Weighted BCE loss", title="Loss")
+        auroc_axis.set(xlabel="Epoch", ylabel="Validation AUROC", title="Validation AUROC (* = selected epoch)")
+        loss_axis.legend(frameon=False)
+        auroc_axis.legend(frameon=False, loc="lower right")
+        figure.tight_layout()
+        return save_figure(figure, path_stem)
+
+
+def plot_roc_curves(
+    y_true: np.ndarray, probabilities: Mapping[str, np.ndarray], path_stem: str | os.PathLike
+) -> list[Path]:
+    """ROC curves of several models on the same samples; legend labels are the dict keys."""
+    with plt.rc_context(RC_PARAMS):
+        figure, axis = plt.subplots(figsize=(4.6, 4.4))
+        axis.plot([0, 1], [0, 1], **REFERENCE_LINE, label="Chance")
+        for index, (label, prob) in enumerate(probabilities.items()):
+            fpr, tpr, _ = roc_curve(y_true, prob)
+            look = style(index)
+            axis.plot(
+                fpr, tpr, color=look["color"], linestyle=look["linestyle"], marker=look["marker"],
+                markevery=_markers_every(len(fpr)), markersize=3, linewidth=1.3, label=label,
+            )
+        axis.set(
+            xlabel="1 - specificity (false positive rate)", ylabel="Sensitivity (true positive rate)",
+            xlim=(0, 1), ylim=(0, 1.01), title="ROC curves, test split", aspect="equal",
+        )
+        axis.legend(frameon=False, loc="lower right")
+        figure.tight_layout()
+        return save_figure(figure, path_stem)
+
+
+def plot_pr_curves(
+    y_true: np.ndarray, probabilities: Mapping[str, np.ndarray], path_stem: str | os.PathLike
+) -> list[Path]:
+    """Precision-recall curves; the positive rate (a random model's precision) is dashed."""
+    positive_rate = float(np.mean(y_true))
+    with plt.rc_context(RC_PARAMS):
+        figure, axis = plt.subplots(figsize=(4.6, 4.4))
+        axis.axhline(positive_rate, **REFERENCE_LINE, label=f"Positive rate {positive_rate:.3f}")
+        for index, (label, prob) in enumerate(probabilities.items()):
+            precision, recall, _ = precision_recall_curve(y_true, prob)
+            look = style(index)
+            axis.step(
+                recall, precision, where="post", color=look["color"], linestyle=look["linestyle"],
+                linewidth=1.3, label=label,
+            )
+        axis.set(
+            xlabel="Recall (sensitivity)", ylabel="Precision (PPV)", xlim=(0, 1), ylim=(0, 1.01),
+            title="Precision-recall curves, test split",
+        )
+        axis.legend(frameon=False, loc="lower left")
+        figure.tight_layout()
+        return save_figure(figure, path_stem)
+
+
+def plot_reliability_diagram(
+    y_true: np.ndarray,
+    probabilities: Mapping[str, np.ndarray],
+    path_stem: str | os.PathLike,
+    n_bins: int = 10,
+) -> list[Path]:
+    """Observed event rate against mean predicted probability per bin, with bin counts below."""
+    with plt.rc_context(RC_PARAMS):
+        figure, (curve_axis, count_axis) = plt.subplots(
+            2, 1, figsize=(4.6, 5.4), sharex=True, gridspec_kw={"height_ratios": (3, 1)}
+        )
+        curve_axis.plot([0, 1], [0, 1], **REFERENCE_LINE, label="Perfect calibration")
+        width = 1.0 / n_bins / max(1, len(probabilities))
+        for index, (label, prob) in enumerate(probabilities.items()):
+            table = reliability_curve(y_true, prob, n_bins=n_bins)
+            look = style(index)
+            curve_axis.plot(
+                table["mean_predicted"], table["observed_rate"], color=look["color"],
+                linestyle=look["linestyle"], marker=look["marker"], markersize=4, label=label,
+            )
+            count_axis.bar(
+                table["bin_lower"] + index * width, table["count"], width=width, align="edge",
+                color=look["color"], edgecolor="black", linewidth=0.3,
+                hatch=("", "//", "..", "xx", "\\\\", "++")[index % 6],
+            )
+        curve_axis.set(ylabel="Observed event rate", xlim=(0, 1), ylim=(0, 1.01), title="Reliability diagram, test split")
+        count_axis.set(xlabel="Predicted probability", ylabel="Samples")
+        curve_axis.legend(frameon=False, loc="upper left")
+        figure.tight_layout()
+        return save_figure(figure, path_stem)

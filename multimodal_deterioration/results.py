@@ -1,0 +1,155 @@
+"""Turn a trained experiment into ``multimodal_results.json`` and ``test_predictions.csv``.
+
+The reference keys come first, unchanged in meaning: ``model``, ``vital_only_auroc``,
+``multimodal_auroc``, ``improvement_percent``, and for the fused model at threshold 0.5
+``sensitivity``, ``specificity``, ``f1_score``, ``accuracy``, ``test_samples`` and the confusion
+counts. Everything added (the quoted baseline, validation-chosen thresholds, confidence
+intervals, the DeLong test, per-seed values, controls) sits under further keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import evaluation
+from .experiment import BASELINE_MODEL, MAIN_MODEL, Experiment
+from .multimodal_data import MultimodalData
+
+REFERENCE_THRESHOLD = 0.5
+REFERENCE_MODEL_NAME = "MultiModalLSTM"
+DEFAULT_REPORTED_BASELINE_AUROC = 0.9941  # the reference user's earlier vital-only LSTM
+
+DISPLAY_NAMES = {
+    "multimodal": "Multimodal (vitals + notes)",
+    "vital_only": "Vital-only",
+    "text_only": "Text-only",
+    "notes_shuffled": "Notes shuffled within split",
+    "notes_shuffled_within_class": "Notes shuffled within class",
+    "notes_zeroed_at_test": "Multimodal, notes zeroed at test",
+}
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    reported_baseline_auroc: float = DEFAULT_REPORTED_BASELINE_AUROC
+    bootstrap_resamples: int = 2000
+    bootstrap_seed: int = 0
+    progress: bool = False
+
+
+def improvement_percent(new: float, old: float) -> float:
+    return (new - old) / old * 100.0
+
+
+def build_results(experiment: Experiment, data: MultimodalData, settings: EvaluationSettings) -> dict:
+    y_val, y_test = data.splits["val"].y, data.splits["test"].y
+    models = experiment.models
+    test_prob = {name: model.test_prob for name, model in models.items()}
+    thresholds = {name: evaluation.youden_threshold(y_val, model.val_prob) for name, model in models.items()}
+
+    mm_auroc = evaluation.auroc(y_test, test_prob[MAIN_MODEL])
+    vo_auroc = evaluation.auroc(y_test, test_prob[BASELINE_MODEL])
+    at_reference = evaluation.threshold_metrics(y_test, test_prob[MAIN_MODEL], REFERENCE_THRESHOLD)
+
+    results = {
+        "model": REFERENCE_MODEL_NAME,
+        "vital_only_auroc": vo_auroc,
+        "multimodal_auroc": mm_auroc,
+        "improvement_percent": improvement_percent(mm_auroc, vo_auroc),
+        "sensitivity": at_reference["sensitivity"],
+        "specificity": at_reference["specificity"],
+        "f1_score": at_reference["f1_score"],
+        "accuracy": at_reference["accuracy"],
+        "test_samples": int(len(y_test)),
+        "true_positives": at_reference["true_positives"],
+        "false_positives": at_reference["false_positives"],
+        "false_negatives": at_reference["false_negatives"],
+        "true_negatives": at_reference["true_negatives"],
+        "reported_baseline_auroc": settings.reported_baseline_auroc,
+        "improvement_vs_reported_percent": improvement_percent(mm_auroc, settings.reported_baseline_auroc),
+        "reported_baseline_note": (
+            "quoted from earlier work with --baseline-auroc; NOT re-measured in this run. "
+            "vital_only_auroc is the baseline trained here on the same split and seed."
+        ),
+        "reference_threshold": REFERENCE_THRESHOLD,
+        "validation_threshold_method": "Youden's J (sensitivity + specificity - 1) maximised on the validation split",
+    }
+    results["metrics"] = {
+        name: {
+            **evaluation.summary_metrics(y_test, test_prob[name]),
+            "at_reference_threshold": evaluation.threshold_metrics(y_test, test_prob[name], REFERENCE_THRESHOLD),
+            "at_validation_threshold": evaluation.threshold_metrics(y_test, test_prob[name], thresholds[name]),
+        }
+        for name in models
+    }
+    groups = data.splits["test"].ids if data.splits["test"].ids is not None else None
+    results["confidence_intervals"] = evaluation.bootstrap_confidence_intervals(
+        y_test,
+        test_prob,
+        thresholds=thresholds,
+        n_resamples=settings.bootstrap_resamples,
+        seed=settings.bootstrap_seed,
+        groups=groups,
+        paired_differences=[(MAIN_MODEL, BASELINE_MODEL)],
+        progress=settings.progress,
+    )
+    results["bootstrap"] = {
+        "resamples": settings.bootstrap_resamples,
+        "seed": settings.bootstrap_seed,
+        "stratified": True,
+        "resampled_by": "sample id" if groups is not None else "sample",
+        "interval": "95% percentile",
+        "thresholds": "each model's validation-chosen threshold for sensitivity and specificity",
+    }
+    delong = evaluation.delong_test(y_test, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL])
+    results["statistics"] = {
+        "delong_multimodal_vs_vital_only": {
+            "auc_difference": delong.auc_difference,
+            "z": delong.z,
+            "p_value": delong.p_value,
+        }
+    }
+    results["seeds"] = seed_summary(experiment, y_test)
+    results["training"] = {
+        name: {
+            "best_epoch": model.training.best_epoch,
+            "best_val_auroc": model.training.best_val_auroc,
+            "epochs_run": len(model.training.history),
+            "stopped_early": model.training.stopped_early,
+        }
+        for name, model in models.items()
+        if model.training is not None
+    }
+    return results
+
+
+def seed_summary(experiment: Experiment, y_test: np.ndarray) -> dict:
+    per_seed = {
+        str(seed): {name: evaluation.auroc(y_test, prob) for name, prob in by_model.items()}
+        for seed, by_model in experiment.test_prob_by_seed.items()
+    }
+    names = list(experiment.models)
+    values = {name: np.array([per_seed[str(seed)][name] for seed in experiment.config.seeds]) for name in names}
+    return {
+        "main_seed": experiment.config.main_seed,
+        "seeds": list(experiment.config.seeds),
+        "test_auroc": per_seed,
+        "mean_test_auroc": {name: float(v.mean()) for name, v in values.items()},
+        # Sample SD across seeds; undefined (None) for a single seed.
+        "sd_test_auroc": {name: float(v.std(ddof=1)) if len(v) > 1 else None for name, v in values.items()},
+    }
+
+
+def predictions_table(experiment: Experiment, data: MultimodalData) -> pd.DataFrame:
+    """One row per test sample: the label and every model's probability (main seed)."""
+    test = data.splits["test"]
+    columns = {}
+    if test.ids is not None:
+        columns["sample_id"] = test.ids
+    columns["y_true"] = test.y
+    for name, model in experiment.models.items():
+        columns[f"p_{name}"] = model.test_prob
+    return pd.DataFrame(columns)
