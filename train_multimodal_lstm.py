@@ -35,7 +35,7 @@ OUTPUT_FILES = {
     "checkpoint": "best_multimodal_model.pt",
     "results": "multimodal_results.json",
     "predictions": "test_predictions.csv",
-    "curves": "multimodal_training_curves",
+    "report": "multimodal_report.md",
 }
 
 
@@ -75,13 +75,13 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from multimodal_deterioration import artifacts, plots
+    from multimodal_deterioration import artifacts, report
     from multimodal_deterioration.checkpoint import save_checkpoint
     from multimodal_deterioration.cli import StageLog
     from multimodal_deterioration.devices import resolve_device
     from multimodal_deterioration.experiment import MAIN_MODEL, ExperimentConfig, run_experiment
     from multimodal_deterioration.multimodal_data import load_multimodal_data
-    from multimodal_deterioration.results import DISPLAY_NAMES, EvaluationSettings, build_results, predictions_table
+    from multimodal_deterioration.results import EvaluationSettings, build_results, predictions_table
     from multimodal_deterioration.training import TrainingConfig
 
     started = time.perf_counter()
@@ -131,35 +131,62 @@ def main(argv=None) -> int:
         )
         predictions = predictions_table(experiment, data)
         artifacts.write_atomically(paths["predictions"], lambda tmp: predictions.to_csv(tmp, index=False))
-        histories = {DISPLAY_NAMES[name]: [asdict(record) for record in model.training.history] for name, model in experiment.models.items() if model.training is not None}
-        best_epochs = {DISPLAY_NAMES[name]: model.training.best_epoch for name, model in experiment.models.items() if model.training is not None}
-        figure_paths = plots.plot_training_curves(histories, paths["curves"], args.baseline_auroc, best_epochs)
-        results["files"] = {key: str(path) for key, path in paths.items() if key != "curves"} | {"figures": [str(p) for p in figure_paths]}
+        trained = {name: model.training for name, model in experiment.models.items() if model.training is not None}
+        figures = report.write_figures(
+            results,
+            data.splits["test"].y,
+            {name: model.test_prob for name, model in experiment.models.items()},
+            {name: [asdict(record) for record in training.history] for name, training in trained.items()},
+            {name: training.best_epoch for name, training in trained.items()},
+            out_dir,
+        )
+        results["files"] = {key: str(path) for key, path in paths.items()} | {
+            "figures": {key: [str(p) for p in figure_paths] for key, figure_paths in figures.items()}
+        }
         artifacts.save_json(paths["results"], results)
+        report.write_report(paths["report"], results, figures)
 
-    print_summary(results, data, figure_paths, paths, log, time.perf_counter() - started)
+    print_summary(results, data, figures, paths, log, time.perf_counter() - started)
     return 0
 
 
-def print_summary(results, data, figure_paths, paths, log, seconds) -> None:
+def print_summary(results, data, figures, paths, log, seconds) -> None:
     ci = results["confidence_intervals"]
     delong = results["statistics"]["delong_multimodal_vs_vital_only"]
     banner = "SYNTHETIC DEMO DATA - not clinical evidence.\n" if data.meta.get("demo") else ""
     pairing = data.meta.get("pairing", {})
-    print(f"\n== Summary\n{banner}Test samples: {results['test_samples']}")
-    for name in ("multimodal", "vital_only"):
+    seeds = results["seeds"]
+    print(f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})")
+    for name, metrics in results["metrics"].items():
         low, high = ci[name]["auroc"]
-        print(f"  {name:<12} test AUROC {results['metrics'][name]['auroc']:.4f} (95% CI {low:.4f}-{high:.4f})")
+        spread = ""
+        if len(seeds["seeds"]) > 1:
+            spread = f"; over seeds {seeds['mean_test_auroc'][name]:.4f} +/- {seeds['sd_test_auroc'][name]:.4f}"
+        print(f"  {name:<28} test AUROC {metrics['auroc']:.4f} (95% CI {low:.4f}-{high:.4f}){spread}")
     low, high = ci["multimodal_minus_vital_only"]["auroc"]
-    print(f"  difference   {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), DeLong p = {delong['p_value']:.3g}")
+    print(f"  multimodal - vital_only     {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), DeLong p = {delong['p_value']:.3g}")
     print(f"  reported baseline {results['reported_baseline_auroc']:.4f} (quoted, not re-measured): {results['improvement_vs_reported_percent']:+.2f}%")
+    controls = results["controls"]
+    setting = results["run"]["config"]["ablations_setting"]
+    if not controls["ran"]:
+        why = "--ablations off" if setting == "off" else f"--ablations auto skips them above {ABLATIONS_AUTO_LIMIT:,} training samples x seeds"
+        print(f"  negative controls: not run ({why}; --ablations on runs them)")
+    else:
+        print(f"  negative controls: run (--ablations {setting}); see multimodal_report.md")
+    if controls["ran"] and controls["label_leak_suspected"]:
+        print(
+            "  WARNING: notes shuffled within each class keep "
+            f"{controls['notes_shuffled_within_class']['retained_fraction']:.0%} of the text gain: the notes may be "
+            "standing in for the label (pairing or labelling leak); see multimodal_report.md",
+            file=sys.stderr,
+        )
     if pairing and not pairing.get("clinically_linked", False):
         print(f"  notes were paired {pairing.get('method')}ly, not by patient: a difference cannot be attributed to clinical information")
     print("Time per stage:")
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {seconds:7.1f} s")
     print("Wrote:")
-    for path in [paths["checkpoint"], paths["results"], paths["predictions"], *figure_paths]:
+    for path in [*paths.values(), *(p for figure_paths in figures.values() for p in figure_paths)]:
         print(f"  {path}")
 
 

@@ -65,6 +65,11 @@ def save_figure(figure: plt.Figure, path_stem: str | os.PathLike) -> list[Path]:
     return paths
 
 
+def _legend_below(axis: plt.Axes) -> None:
+    """Under the axes: legends with AUCs and intervals are long and would hide the curves."""
+    axis.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
+
+
 def _markers_every(n_points: int) -> int:
     return max(1, n_points // 8)
 
@@ -138,7 +143,7 @@ def plot_roc_curves(
             xlabel="1 - specificity (false positive rate)", ylabel="Sensitivity (true positive rate)",
             xlim=(0, 1), ylim=(0, 1.01), title="ROC curves, test split", aspect="equal",
         )
-        axis.legend(frameon=False, loc="lower right")
+        _legend_below(axis)
         figure.tight_layout()
         return save_figure(figure, path_stem)
 
@@ -162,7 +167,7 @@ def plot_pr_curves(
             xlabel="Recall (sensitivity)", ylabel="Precision (PPV)", xlim=(0, 1), ylim=(0, 1.01),
             title="Precision-recall curves, test split",
         )
-        axis.legend(frameon=False, loc="lower left")
+        _legend_below(axis)
         figure.tight_layout()
         return save_figure(figure, path_stem)
 

@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
-from .experiment import BASELINE_MODEL, MAIN_MODEL, Experiment
+from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
+from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
 
 REFERENCE_THRESHOLD = 0.5
+# A within-class note shuffle keeps only what the notes say about the label as a class. When it
+# still holds this share of the fused model's gain, the notes' value is not patient-specific.
+LEAK_RETAINED_FRACTION = 0.75
 REFERENCE_MODEL_NAME = "MultiModalLSTM"
 DEFAULT_REPORTED_BASELINE_AUROC = 0.9941  # the reference user's earlier vital-only LSTM
 
@@ -77,6 +81,7 @@ def build_results(experiment: Experiment, data: MultimodalData, settings: Evalua
         "reference_threshold": REFERENCE_THRESHOLD,
         "validation_threshold_method": "Youden's J (sensitivity + specificity - 1) maximised on the validation split",
     }
+    results["data"] = describe_data(data)
     results["metrics"] = {
         name: {
             **evaluation.summary_metrics(y_test, test_prob[name]),
@@ -113,6 +118,10 @@ def build_results(experiment: Experiment, data: MultimodalData, settings: Evalua
         }
     }
     results["seeds"] = seed_summary(experiment, y_test)
+    results["controls"] = control_summary(results, list(models))
+    results["model_parameters"] = {
+        name: count_parameters(build_model(model.model_config)) for name, model in models.items()
+    }
     results["training"] = {
         name: {
             "best_epoch": model.training.best_epoch,
@@ -124,6 +133,49 @@ def build_results(experiment: Experiment, data: MultimodalData, settings: Evalua
         if model.training is not None
     }
     return results
+
+
+def describe_data(data: MultimodalData) -> dict:
+    train = data.splits["train"]
+    return {
+        "samples": {name: len(split) for name, split in data.splits.items()},
+        "positives": {name: int(split.y.sum()) for name, split in data.splits.items()},
+        "timesteps": int(train.X_vital.shape[1]),
+        "vital_features": int(train.X_vital.shape[2]),
+        "feature_names": list(data.feature_names) if data.feature_names else None,
+        "text_dimension": int(train.X_text.shape[1]),
+        "has_sample_ids": data.has_ids,
+    }
+
+
+def control_summary(results: dict, names: list[str]) -> dict:
+    """How much of the fused model's test-AUROC gain over vital-only each control keeps.
+
+    ``retained_fraction`` = (control - vital-only) / (fused - vital-only), undefined when the
+    fused model gained nothing. Shuffling notes across a split should erase a real gain; a
+    within-class shuffle that keeps most of it means the notes carry the label as a class, not
+    the patient: a pairing or labelling leak to rule out before believing the gain.
+    """
+    controls = [name for name in CONTROL_MODELS if name in names]
+    if not controls:
+        return {"ran": False}
+    baseline = results["vital_only_auroc"]
+    gain = results["multimodal_auroc"] - baseline
+    summary = {"ran": True, "fused_gain_auroc": gain}
+    for name in controls:
+        control_auroc = results["metrics"][name]["auroc"]
+        summary[name] = {
+            "auroc": control_auroc,
+            "gain_vs_vital_only": control_auroc - baseline,
+            "retained_fraction": (control_auroc - baseline) / gain if gain > 0 else None,
+        }
+    within = summary.get("notes_shuffled_within_class", {}).get("retained_fraction")
+    summary["label_leak_suspected"] = bool(within is not None and within >= LEAK_RETAINED_FRACTION)
+    summary["label_leak_rule"] = (
+        f"flagged when notes shuffled within each class keep >= {LEAK_RETAINED_FRACTION:.0%} of "
+        "the fused model's AUROC gain over vital-only"
+    )
+    return summary
 
 
 def seed_summary(experiment: Experiment, y_test: np.ndarray) -> dict:

@@ -1,0 +1,463 @@
+"""Present a finished run: the figures and ``multimodal_report.md``, both from the results dict.
+
+Every number in the report is formatted from ``multimodal_results.json`` by the helpers below,
+so the report and the JSON cannot disagree. Sentences are chosen by the numbers (a confidence
+interval that includes zero is reported as no evidence of a difference), and the limitations
+follow from the run's own facts: how notes were paired, how high the quoted baseline is, whether
+the data were synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import plots
+from .artifacts import write_atomically
+from .results import DISPLAY_NAMES, LEAK_RETAINED_FRACTION
+
+# The quoted baseline above which "little room to improve" is stated as a limitation.
+CEILING_AUROC = 0.99
+# The reliability diagram shows the two models being compared; six overlapping curves are unreadable.
+RELIABILITY_MODELS = ("multimodal", "vital_only")
+FIGURE_STEMS = {
+    "roc": "multimodal_roc_curves",
+    "pr": "multimodal_pr_curves",
+    "reliability": "multimodal_reliability_diagram",
+    "curves": "multimodal_training_curves",
+}
+FIGURE_CAPTIONS = {
+    "roc": "ROC curves of every model on the test split; the legend gives each AUROC with its 95% bootstrap CI.",
+    "pr": "Precision-recall curves on the test split; the dashed line is the positive rate (a random model's precision).",
+    "reliability": "Reliability diagram (10 equal-width bins) of the multimodal and vital-only models on the test split, with the samples per bin below.",
+    "curves": "Training and validation loss, and validation AUROC per epoch; stars mark the epoch each model was selected at, the dashed line the quoted (not re-measured) baseline.",
+}
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def interval(bounds: Sequence[float] | None, digits: int = 4) -> str:
+    return "n/a" if bounds is None else f"{bounds[0]:.{digits}f} to {bounds[1]:.{digits}f}"
+
+
+def signed(value: float, digits: int = 4) -> str:
+    return f"{value:+.{digits}f}"
+
+
+def p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def with_ci(results: dict, model: str, metric: str) -> str:
+    value = results["metrics"][model][metric]
+    return f"{number(value)} ({interval(results['confidence_intervals'][model][metric])})"
+
+
+def legend_label(results: dict, model: str, metric: str) -> str:
+    name = "AUROC" if metric == "auroc" else "AUPRC"
+    low, high = results["confidence_intervals"][model][metric]
+    return f"{DISPLAY_NAMES[model]}: {name} {results['metrics'][model][metric]:.3f} [{low:.3f}, {high:.3f}]"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def write_figures(
+    results: dict,
+    y_test: np.ndarray,
+    test_probabilities: Mapping[str, np.ndarray],
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    best_epochs: Mapping[str, int],
+    out_dir: str | os.PathLike,
+) -> dict[str, list[Path]]:
+    """Every figure of the run, PNG + PDF each; returns {figure key: paths}."""
+    out_dir = Path(out_dir)
+    models = list(test_probabilities)
+    return {
+        "roc": plots.plot_roc_curves(
+            y_test,
+            {legend_label(results, m, "auroc"): test_probabilities[m] for m in models},
+            out_dir / FIGURE_STEMS["roc"],
+        ),
+        "pr": plots.plot_pr_curves(
+            y_test,
+            {legend_label(results, m, "auprc"): test_probabilities[m] for m in models},
+            out_dir / FIGURE_STEMS["pr"],
+        ),
+        "reliability": plots.plot_reliability_diagram(
+            y_test,
+            {
+                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['expected_calibration_error']:.3f})": test_probabilities[m]
+                for m in RELIABILITY_MODELS
+            },
+            out_dir / FIGURE_STEMS["reliability"],
+        ),
+        "curves": plots.plot_training_curves(
+            {DISPLAY_NAMES[m]: records for m, records in histories.items()},
+            out_dir / FIGURE_STEMS["curves"],
+            results["reported_baseline_auroc"],
+            {DISPLAY_NAMES[m]: epoch for m, epoch in best_epochs.items()},
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- report text
+
+
+def methods_paragraph(results: dict) -> str:
+    data, meta, config = results["data"], results.get("meta") or {}, results["run"]["config"]
+    samples = data["samples"]
+    features = ", ".join(data["feature_names"]) if data["feature_names"] else f"{data['vital_features']} features"
+    embedding = meta.get("embedding_model") or {}
+    pairing = meta.get("pairing") or {}
+    notes = meta.get("notes") or {}
+    seeds = config["seeds"]
+    parts = [
+        f"Vital-sign sequences of {data['timesteps']} time steps ({features}) were split into "
+        f"{samples['train']:,} training, {samples['val']:,} validation and {samples['test']:,} "
+        f"test samples (positive rate {rate(data, 'train')}, {rate(data, 'val')} and "
+        f"{rate(data, 'test')}).",
+        (
+            "Vitals were standardised with the training split's per-feature mean and standard deviation."
+            if config["standardize"] else "Vitals were used without standardisation."
+        ),
+        notes_sentence(notes, embedding, meta.get("text_strategy"), pairing, data),
+        f"The multimodal model (MultiModalLSTM, {results['model_parameters']['multimodal']:,} "
+        "trainable parameters) encodes the vitals with a two-layer LSTM (hidden size 128), takes "
+        "the last time step through dense layers 128-64-32, projects the note embedding through "
+        f"{data['text_dimension']}-64-32, and classifies the concatenation through 64-32-16-1, "
+        f"with ReLU and dropout {config['dropout']} after each hidden layer and between the LSTM "
+        "layers. The vital-only baseline "
+        f"({results['model_parameters']['vital_only']:,} parameters) uses the same vital pathway "
+        "with a 32-16-1 head and was trained in the same run, on the same split, with the same "
+        "procedure and seed.",
+        f"Both were trained with binary cross-entropy weighted by the training split's "
+        f"negative-to-positive ratio, Adam (learning rate {config['learning_rate']:g}), batch size "
+        f"{config['batch_size']} and gradient-norm clipping at {config['grad_clip']:g}, for at most "
+        f"{config['epochs']} epochs, stopping after {config['patience']} epochs without a better "
+        "validation AUROC and keeping the weights of the best validation epoch.",
+        seeds_sentence(seeds),
+        f"On the test split we report AUROC and AUPRC with 95% confidence intervals from a "
+        f"stratified bootstrap ({results['bootstrap']['resamples']:,} resamples, resampled by "
+        f"{results['bootstrap']['resampled_by']}, the same resamples for every model), the Brier "
+        "score, the expected calibration error (10 bins), and sensitivity, specificity, PPV and "
+        "NPV at a threshold chosen on the validation split by Youden's J (and at 0.5 for "
+        "comparison with earlier work). The two correlated AUROCs were compared with DeLong's "
+        "paired test.",
+    ]
+    return " ".join(part for part in parts if part)
+
+
+def rate(data: dict, split: str) -> str:
+    return f"{data['positives'][split] / data['samples'][split]:.3f}"
+
+
+def notes_sentence(notes: dict, embedding: dict, strategy: str | None, pairing: dict, data: dict) -> str:
+    if not embedding:
+        return (
+            f"Each sample carried a {data['text_dimension']}-dimensional note embedding; the data "
+            "file does not record which notes, embedding model or pairing rule produced it."
+        )
+    strategy_text = {
+        "key-sentences": "up to 10 sentences containing clinical keywords (else the first 10), cut at 200 words",
+        "chunk-mean": "the whole note in model-length chunks, mean-pooled",
+    }.get(strategy, strategy or "an unrecorded text strategy")
+    revision = f", weights sha256 {embedding['weights_sha256'][:12]}" if embedding.get("weights_sha256") else ""
+    return (
+        f"Clinical notes ({notes.get('count', 'n/a'):,} from {notes.get('source', 'an unrecorded source')}"
+        f"{', split ' + notes['split'] if notes.get('split') else ''}) were embedded with "
+        f"{embedding.get('name')} ({embedding.get('dimension')} dimensions{revision}; text: "
+        f"{strategy_text}; L2-normalised) and paired with the samples {pairing_phrase(pairing)}."
+    )
+
+
+def pairing_phrase(pairing: dict) -> str:
+    method = pairing.get("method")
+    if method == "id":
+        return "by shared patient/sample id"
+    if method == "random":
+        return f"at random (seed {pairing.get('seed')}), within disjoint per-split note pools"
+    if method == "sequential":
+        return "in file order (sequentially), within disjoint per-split note pools"
+    return "by an unrecorded rule"
+
+
+def seeds_sentence(seeds: Sequence[int]) -> str:
+    if len(seeds) == 1:
+        return f"Every model was trained once, with seed {seeds[0]}."
+    return (
+        f"Every model was trained once per seed ({', '.join(map(str, seeds))}); the main results "
+        f"are from the declared seed {seeds[0]}, and the mean and SD across seeds are reported."
+    )
+
+
+def results_table(results: dict) -> str:
+    ci = results["confidence_intervals"]
+    header = (
+        "| Model | AUROC (95% CI) | AUPRC (95% CI) | Sensitivity (95% CI) | Specificity (95% CI) "
+        "| PPV | NPV | Brier | ECE |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = []
+    for name, metrics in results["metrics"].items():
+        chosen = metrics["at_validation_threshold"]
+        rows.append(
+            f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} | {with_ci(results, name, 'auprc')} "
+            f"| {number(chosen['sensitivity'], 3)} ({interval(ci[name]['sensitivity'], 3)}) "
+            f"| {number(chosen['specificity'], 3)} ({interval(ci[name]['specificity'], 3)}) "
+            f"| {number(chosen['ppv'], 3)} | {number(chosen['npv'], 3)} "
+            f"| {number(metrics['brier_score'], 3)} | {number(metrics['expected_calibration_error'], 3)} |"
+        )
+    return "\n".join([header, *rows])
+
+
+def reference_threshold_table(results: dict) -> str:
+    header = "| Model | Sensitivity | Specificity | F1 | Accuracy | TP | FP | FN | TN |\n|---|---|---|---|---|---|---|---|---|"
+    rows = []
+    for name, metrics in results["metrics"].items():
+        m = metrics["at_reference_threshold"]
+        rows.append(
+            f"| {DISPLAY_NAMES[name]} | {number(m['sensitivity'], 3)} | {number(m['specificity'], 3)} "
+            f"| {number(m['f1_score'], 3)} | {number(m['accuracy'], 3)} | {m['true_positives']} "
+            f"| {m['false_positives']} | {m['false_negatives']} | {m['true_negatives']} |"
+        )
+    return "\n".join([header, *rows])
+
+
+def main_finding(results: dict) -> str:
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    difference_ci = results["confidence_intervals"]["multimodal_minus_vital_only"]["auroc"]
+    test = results["metrics"]["multimodal"]
+    sentence = (
+        f"On the test split ({results['test_samples']:,} samples, positive rate "
+        f"{number(test['positive_rate'], 3)}), the multimodal model reached an AUROC of "
+        f"{with_ci(results, 'multimodal', 'auroc')}, against {with_ci(results, 'vital_only', 'auroc')} "
+        f"for the vital-only model trained in the same run: a difference of "
+        f"{signed(delong['auc_difference'])} (95% CI {interval(difference_ci)}; DeLong "
+        f"z = {delong['z']:.2f}, {p_value(delong['p_value'])})."
+    )
+    if difference_ci[0] > 0:
+        verdict = "The interval excludes zero: on this test split, adding the notes improved discrimination."
+    elif difference_ci[1] < 0:
+        verdict = "The interval lies below zero: on this test split, adding the notes made discrimination worse."
+    else:
+        verdict = (
+            "The interval includes zero: this run gives no evidence that adding the notes changed "
+            "discrimination (which is not evidence that it did not)."
+        )
+    quoted = results["reported_baseline_auroc"]
+    reported = (
+        f"The vital-only AUROC of {number(quoted)} quoted from earlier work was not re-measured "
+        f"here; relative to it the multimodal AUROC differs by "
+        f"{signed(results['improvement_vs_reported_percent'], 2)}%, a comparison across different "
+        "runs (and possibly different data) that should not be read as an effect of the notes."
+    )
+    return " ".join([sentence, verdict, reported])
+
+
+def seeds_section(results: dict) -> str:
+    seeds = results["seeds"]
+    if len(seeds["seeds"]) < 2:
+        return (
+            "Only one seed was run, so the variation due to initialisation is unknown; run with "
+            "`--seeds 0 1 2 3 4` to measure it."
+        )
+    header = "| Model | " + " | ".join(f"seed {s}" for s in seeds["seeds"]) + " | mean ± SD |\n|---|" + "---|" * (len(seeds["seeds"]) + 1)
+    rows = [
+        f"| {DISPLAY_NAMES[name]} | "
+        + " | ".join(number(seeds["test_auroc"][str(s)][name]) for s in seeds["seeds"])
+        + f" | {number(mean)} ± {number(seeds['sd_test_auroc'][name])} |"
+        for name, mean in seeds["mean_test_auroc"].items()
+    ]
+    return "Test AUROC per seed:\n\n" + "\n".join([header, *rows])
+
+
+def controls_section(results: dict) -> str:
+    controls = results["controls"]
+    if not controls.get("ran"):
+        return (
+            "The negative controls were not run (`--ablations off`, or `auto` on a large run); "
+            "run with `--ablations on` to test whether a text gain is genuine."
+        )
+    gain = controls["fused_gain_auroc"]
+    lines = [
+        f"The fused model's AUROC gain over vital-only was {signed(gain)}. Each control's AUROC "
+        "(95% CI), its gain over vital-only, and the share of the fused gain it keeps:",
+        "",
+        "| Control | AUROC (95% CI) | Gain vs vital-only | Share of fused gain kept |\n|---|---|---|---|",
+    ]
+    for name in ("text_only", "notes_shuffled", "notes_shuffled_within_class", "notes_zeroed_at_test"):
+        entry = controls[name]
+        share = share_of_gain(entry["retained_fraction"])
+        lines.append(f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} | {signed(entry['gain_vs_vital_only'])} | {share} |")
+    lines.append("")
+    lines.append(controls_interpretation(controls))
+    return "\n".join(lines)
+
+
+def share_of_gain(fraction: float | None) -> str:
+    """A control that scores below vital-only keeps none of the gain, not a negative share."""
+    if fraction is None:
+        return "n/a"
+    return "none" if fraction <= 0 else f"{fraction:.0%}"
+
+
+def controls_interpretation(controls: dict) -> str:
+    if controls["fused_gain_auroc"] <= 0:
+        return (
+            "The fused model gained nothing over vital-only, so the controls have no gain to "
+            "explain; they are listed for completeness."
+        )
+    shuffled = controls["notes_shuffled"]["retained_fraction"]
+    within = controls["notes_shuffled_within_class"]["retained_fraction"]
+    sentences = [
+        f"Shuffling the notes across each split keeps {share_of_gain(shuffled)} of the gain"
+        + (", so the gain depends on which note goes with which sample." if shuffled < 0.5 else
+           ": a gain that survives random notes is not coming from the notes' content; suspect "
+           "the extra capacity or training noise."),
+    ]
+    if controls["label_leak_suspected"]:
+        sentences.append(
+            f"**Warning: shuffling the notes within each class keeps {within:.0%} of the gain "
+            f"(at least {LEAK_RETAINED_FRACTION:.0%}).** The notes' value is class-level, not "
+            "patient-specific: they may be standing in for the label (a pairing or labelling "
+            "leak, e.g. notes chosen by outcome or written after it). Rule this out before "
+            "reporting the gain."
+        )
+    elif within is not None and within >= 0.5:
+        sentences.append(
+            f"Shuffling the notes within each class keeps {share_of_gain(within)} of the gain: much "
+            "of what the notes add is what they say about the class as a whole, not about the "
+            "patient; read the gain with care."
+        )
+    else:
+        sentences.append(
+            f"Shuffling the notes within each class keeps {share_of_gain(within)} of the gain, so "
+            "most of the gain comes from patient-specific information rather than from what the "
+            "notes say about the class as a whole."
+        )
+    sentences.append(
+        "Note that a within-class shuffle keeps any class-level signal, genuine or leaked, and "
+        "that at test time it assigns notes by the true label; it can expose a leak but cannot "
+        "prove its absence."
+    )
+    return " ".join(sentences)
+
+
+def limitations(results: dict) -> str:
+    meta = results.get("meta") or {}
+    pairing = meta.get("pairing") or {}
+    items = []
+    if meta.get("demo") or meta.get("synthetic"):
+        items.append(
+            "**These data are synthetic** (the project's demo cohort): the numbers show that the "
+            "pipeline works, not anything about patients."
+        )
+    method = pairing.get("method")
+    if method in ("random", "sequential"):
+        items.append(
+            f"Notes were paired with vital-sign samples {pairing_phrase(pairing)}, not by patient. "
+            "A note therefore describes a different person than the vitals it is paired with, and "
+            "any difference between the multimodal and vital-only models cannot be attributed to "
+            "clinical information in the notes."
+        )
+    elif method == "id":
+        items.append(
+            "Notes were linked to samples by id; the result holds only if those ids identify the "
+            "same patient and admission, and if each note was written before the outcome it is "
+            "used to predict."
+        )
+    else:
+        items.append(
+            "The data file does not record how notes were paired with samples; unless they were "
+            "linked by patient, a difference cannot be attributed to clinical information."
+        )
+    reused = sum((pairing.get("reused_samples") or {}).values())
+    if reused:
+        items.append(f"{reused:,} samples share a note with another sample of the same split (too few notes for the samples).")
+    quoted = results["reported_baseline_auroc"]
+    if quoted > CEILING_AUROC:
+        items.append(
+            f"The quoted vital-only baseline of {number(quoted)} leaves at most "
+            f"{number(1 - quoted)} AUROC to gain, well inside a typical confidence interval; "
+            "published gains from adding notes to vitals are about 0.01-0.03 AUROC, so a ceiling "
+            "this high leaves little room to show any."
+        )
+    worst_ece = max(results["metrics"][m]["expected_calibration_error"] for m in RELIABILITY_MODELS)
+    items.append(
+        "Training weights the positive class by the negative-to-positive ratio, which pushes "
+        f"predicted probabilities upwards (expected calibration error up to {number(worst_ece, 3)} "
+        "here): the outputs rank patients but are not calibrated risks; recalibrate on held-out "
+        "data before reading them as probabilities."
+    )
+    items.append(
+        "All results come from a single train/validation/test split; the confidence intervals "
+        "reflect test-set sampling, not the variation between splits or sites."
+    )
+    return "\n".join(f"- {item}" for item in items)
+
+
+def figures_section(figures: Mapping[str, Sequence[Path]], report_dir: Path) -> str:
+    lines = []
+    for key, paths in figures.items():
+        png = next(p for p in paths if p.suffix == ".png")
+        pdf = next(p for p in paths if p.suffix == ".pdf")
+        lines.append(
+            f"![{FIGURE_CAPTIONS[key]}]({os.path.relpath(png, report_dir)})\n\n"
+            f"*{FIGURE_CAPTIONS[key]}* (vector version: `{os.path.relpath(pdf, report_dir)}`)\n"
+        )
+    return "\n".join(lines)
+
+
+def render_report(results: dict, figures: Mapping[str, Sequence[Path]], report_dir: Path) -> str:
+    meta = results.get("meta") or {}
+    banner = (
+        "> **SYNTHETIC DEMO DATA.** Every number below comes from the project's synthetic cohort; "
+        "none is clinical evidence.\n\n" if meta.get("demo") or meta.get("synthetic") else ""
+    )
+    run = results["run"]
+    return f"""# Do clinical notes add predictive value to vital signs?
+
+{banner}Generated by `train_multimodal_lstm.py` from `{run['data_file']}` (sha256 `{run['data_sha256'][:16]}`) on device `{run['device']}`. Every number here is copied from `multimodal_results.json`.
+
+## Methods
+
+{methods_paragraph(results)}
+
+## Results
+
+{main_finding(results)}
+
+Test-split metrics of every model (sensitivity, specificity, PPV and NPV at each model's validation-chosen threshold):
+
+{results_table(results)}
+
+At the reference threshold of 0.5:
+
+{reference_threshold_table(results)}
+
+### Seeds
+
+{seeds_section(results)}
+
+### Negative controls and ablations
+
+{controls_section(results)}
+
+## Limitations
+
+{limitations(results)}
+
+## Figures
+
+{figures_section(figures, report_dir)}"""
+
+
+def write_report(path: str | os.PathLike, results: dict, figures: Mapping[str, Sequence[Path]]) -> Path:
+    path = Path(path)
+    text = render_report(results, figures, path.parent)
+    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
