@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # ---- Defaults: the reference setup. Edit here, or override with the flag named beside each. ----
@@ -47,26 +47,99 @@ def parse_args(argv):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     source = parser.add_argument_group("notes")
-    source.add_argument("--dataset", default=DATASET, help="Hugging Face dataset id of the notes (default: %(default)s)")
-    source.add_argument("--split", default=SPLIT, help="split or slice to load, e.g. 'train[:1000]'; also slices --notes (default: %(default)s)")
-    source.add_argument("--notes", default=NOTES_FILE, metavar="FILE", help="local .jsonl/.json/.csv/.parquet notes in the same schema, instead of the Hub")
-    source.add_argument("--text-column", default=TEXT_COLUMN, help="column holding the note text (default: %(default)s)")
-    source.add_argument("--id-column", default=ID_COLUMN, help="note column with the ids used in ids_{split} of the vitals, for pairing by id")
-    parser.add_argument("--vitals", default=VITALS_FILE, metavar="FILE", help="your vital-sign file, X_/y_/ids_{train,val,test} (default: %(default)s)")
-    parser.add_argument("--out-dir", default=OUT_DIR, help="where every output is written (default: current directory)")
+    source.add_argument(
+        "--dataset",
+        default=DATASET,
+        help="Hugging Face dataset id of the notes (default: %(default)s)",
+    )
+    source.add_argument(
+        "--split",
+        default=SPLIT,
+        help="split or slice to load, e.g. 'train[:1000]'; also slices --notes (default: %(default)s)",
+    )
+    source.add_argument(
+        "--notes",
+        default=NOTES_FILE,
+        metavar="FILE",
+        help="local .jsonl/.json/.csv/.parquet notes in the same schema, instead of the Hub",
+    )
+    source.add_argument(
+        "--text-column",
+        default=TEXT_COLUMN,
+        help="column holding the note text (default: %(default)s)",
+    )
+    source.add_argument(
+        "--id-column",
+        default=ID_COLUMN,
+        help="note column with the ids used in ids_{split} of the vitals, for pairing by id",
+    )
+    parser.add_argument(
+        "--vitals",
+        default=VITALS_FILE,
+        metavar="FILE",
+        help="your vital-sign file, X_/y_/ids_{train,val,test} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        default=OUT_DIR,
+        help="where every output is written (default: current directory)",
+    )
     embedding = parser.add_argument_group("embeddings")
-    embedding.add_argument("--model", default=MODEL, help="sentence-transformers model name or local directory (default: the packaged %(default)s)")
-    embedding.add_argument("--text-strategy", default=TEXT_STRATEGY, choices=TEXT_STRATEGIES, help="key-sentences: up to 10 clinical sentences, 200 words (reference); chunk-mean: the whole note in model-length chunks, mean-pooled")
-    embedding.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="notes per embedding batch (default: %(default)s)")
-    embedding.add_argument("--device", default=DEVICE, choices=DEVICE_CHOICES, help="auto uses CUDA when available (default: %(default)s)")
-    embedding.add_argument("--force", action="store_true", help="ignore the embedding cache and encode every note again")
+    embedding.add_argument(
+        "--model",
+        default=MODEL,
+        help="sentence-transformers model name or local directory (default: the packaged %(default)s)",
+    )
+    embedding.add_argument(
+        "--text-strategy",
+        default=TEXT_STRATEGY,
+        choices=TEXT_STRATEGIES,
+        help="key-sentences: up to 10 clinical sentences, 200 words (reference); chunk-mean: the whole note in model-length chunks, mean-pooled",
+    )
+    embedding.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        help="notes per embedding batch (default: %(default)s)",
+    )
+    embedding.add_argument(
+        "--device",
+        default=DEVICE,
+        choices=DEVICE_CHOICES,
+        help="auto uses CUDA when available (default: %(default)s)",
+    )
+    embedding.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore the embedding cache and encode every note again",
+    )
     pairing = parser.add_argument_group("pairing")
-    pairing.add_argument("--pairing", default=PAIRING, choices=PAIRING_METHODS, help="auto: by id when both sides have ids, else random (default: %(default)s)")
-    pairing.add_argument("--seed", type=int, default=SEED, help="seed of the random pairing (default: %(default)s)")
+    pairing.add_argument(
+        "--pairing",
+        default=PAIRING,
+        choices=PAIRING_METHODS,
+        help="auto: by id when both sides have ids, else random (default: %(default)s)",
+    )
+    pairing.add_argument(
+        "--seed", type=int, default=SEED, help="seed of the random pairing (default: %(default)s)"
+    )
     demo = parser.add_argument_group("demo")
-    demo.add_argument("--demo", action="store_true", help="build a synthetic linked cohort (vitals + notes) and run the whole pipeline on it")
-    demo.add_argument("--demo-patients", type=int, default=DEMO_PATIENTS, help="patients in the demo cohort (default: %(default)s)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or stage headers; errors and the summary only")
+    demo.add_argument(
+        "--demo",
+        action="store_true",
+        help="build a synthetic linked cohort (vitals + notes) and run the whole pipeline on it",
+    )
+    demo.add_argument(
+        "--demo-patients",
+        type=int,
+        default=DEMO_PATIENTS,
+        help="patients in the demo cohort (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars or stage headers; errors and the summary only",
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     args = parser.parse_args(argv)
     if args.batch_size < 1:
@@ -79,7 +152,11 @@ def main(argv=None) -> int:
     from multimodal_deterioration import artifacts, demo
     from multimodal_deterioration.cli import StageLog
     from multimodal_deterioration.devices import resolve_device
-    from multimodal_deterioration.embeddings import CACHE_DIR_NAME, embed_notes, load_embedding_model
+    from multimodal_deterioration.embeddings import (
+        CACHE_DIR_NAME,
+        embed_notes,
+        load_embedding_model,
+    )
     from multimodal_deterioration.features import extract_features
     from multimodal_deterioration.multimodal_data import assemble, save_multimodal_data
     from multimodal_deterioration.notes import load_notes
@@ -93,30 +170,54 @@ def main(argv=None) -> int:
     if args.demo:
         with log.stage("Demo: writing a synthetic linked cohort"):
             inputs = demo.write_demo_inputs(out_dir / DEMO_INPUT_DIR, n_patients=args.demo_patients)
-            args.notes, args.vitals, args.id_column = str(inputs.notes_path), str(inputs.vitals_path), demo.DEMO_NOTES_ID_COLUMN
-            log.say(f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, {inputs.notes_path}")
+            args.notes, args.vitals, args.id_column = (
+                str(inputs.notes_path),
+                str(inputs.vitals_path),
+                demo.DEMO_NOTES_ID_COLUMN,
+            )
+            log.say(
+                f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, {inputs.notes_path}"
+            )
 
     with log.stage("Vitals: loading and checking"):
         vitals = load_vitals(args.vitals)
         sizes = {name: len(split) for name, split in vitals.splits.items()}
-        log.say(f"{args.vitals}: {sizes}, {vitals.n_timesteps} steps x {vitals.n_features} features, ids: {'yes' if vitals.has_ids else 'no'}")
+        log.say(
+            f"{args.vitals}: {sizes}, {vitals.n_timesteps} steps x {vitals.n_features} features, ids: {'yes' if vitals.has_ids else 'no'}"
+        )
 
     with log.stage("Notes: loading"):
-        notes = load_notes(args.dataset, args.split, args.text_column, args.id_column, notes_file=args.notes)
+        notes = load_notes(
+            args.dataset, args.split, args.text_column, args.id_column, notes_file=args.notes
+        )
         method = resolve_method(args.pairing, vitals.has_ids, notes.ids is not None)
         log.say(f"{notes.source} [{notes.split}]: {len(notes)} notes; pairing will be {method!r}")
 
     with log.stage("Features: keyword + negation-aware"):
-        features = extract_features(notes.texts, notes.summaries, notes.ids or list(range(len(notes))), progress=not args.quiet)
+        features = extract_features(
+            notes.texts,
+            notes.summaries,
+            notes.ids or list(range(len(notes))),
+            progress=not args.quiet,
+        )
 
     with log.stage("Embeddings"):
         model = load_embedding_model(args.model, device=str(device))
-        log.say(f"model {model.name} ({model.source}), sha256 {model.weights_sha256}, device {device}")
-        embedded = embed_notes(
-            notes.texts, model, args.text_strategy, cache_dir=out_dir / CACHE_DIR_NAME,
-            batch_size=args.batch_size, force=args.force, progress=not args.quiet,
+        log.say(
+            f"model {model.name} ({model.source}), sha256 {model.weights_sha256}, device {device}"
         )
-        log.say(f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors")
+        embedded = embed_notes(
+            notes.texts,
+            model,
+            args.text_strategy,
+            cache_dir=out_dir / CACHE_DIR_NAME,
+            batch_size=args.batch_size,
+            force=args.force,
+            progress=not args.quiet,
+        )
+        log.say(
+            f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors"
+        )
 
     with log.stage("Pairing notes with vitals"):
         pairing = pair(sizes, len(notes), method, args.seed, vitals_ids(vitals), notes.ids)
@@ -148,7 +249,7 @@ def build_meta(args, notes, model, embedded, pairing) -> dict:
     return {
         "demo": bool(args.demo),
         "synthetic": bool(args.demo),
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": {
             "source": notes.source,
             "split": notes.split,
@@ -176,7 +277,9 @@ def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> 
         else f"notes were paired {summary['method']}ly, NOT by patient: any effect of the text "
         "cannot be attributed to clinical information"
     )
-    print(f"\n== Summary\n{banner}{len(notes)} notes ({embedded.empty_notes} empty), pairing '{summary['method']}': {linked}.")
+    print(
+        f"\n== Summary\n{banner}{len(notes)} notes ({embedded.empty_notes} empty), pairing '{summary['method']}': {linked}."
+    )
     for split, n_samples in summary["samples"].items():
         print(
             f"  {split:<5} {n_samples:6d} samples, {summary['unique_notes_used'][split]:6d} distinct notes, "
@@ -188,11 +291,21 @@ def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> 
     print("Wrote:")
     for path in paths.values():
         print(f"  {path}")
-    data_arg = "" if Path(args.out_dir).resolve() == Path.cwd() else f" --data {paths['multimodal']} --out-dir {args.out_dir}"
+    data_arg = (
+        ""
+        if Path(args.out_dir).resolve() == Path.cwd()
+        else f" --data {paths['multimodal']} --out-dir {args.out_dir}"
+    )
     print(f"Next: python train_multimodal_lstm.py{data_arg}")
 
 
 if __name__ == "__main__":
     from multimodal_deterioration.cli import run_cli
 
-    sys.exit(run_cli(main, None, "run the same command again to resume: finished embedding batches are cached"))
+    sys.exit(
+        run_cli(
+            main,
+            None,
+            "run the same command again to resume: finished embedding batches are cached",
+        )
+    )

@@ -28,7 +28,8 @@ BASELINE_AUROC = 0.9941  # --baseline-auroc: quoted from earlier work, not re-me
 STANDARDIZE = True  # --no-standardize
 BOOTSTRAP = 2000  # --bootstrap: resamples for the confidence intervals
 ABLATIONS = "auto"  # --ablations: auto | on | off
-# "auto" runs the controls when training samples x seeds stays under this (minutes on a laptop).
+# --ablations-auto-limit: "auto" runs the controls while training samples x seeds stays at or
+# under this, where they cost minutes on a laptop rather than hours.
 ABLATIONS_AUTO_LIMIT = 20_000
 
 OUTPUT_FILES = {
@@ -41,23 +42,109 @@ OUTPUT_FILES = {
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA_FILE, help="multimodal data file (default: %(default)s)")
-    parser.add_argument("--vitals", default=VITALS_FILE, metavar="FILE", help="processed_data.npz holding y_* for a data file in the reference layout (X_vital_*/X_text_* without labels)")
-    parser.add_argument("--out-dir", default=OUT_DIR, help="where every output is written (default: current directory)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="maximum epochs per model (default: %(default)s)")
-    parser.add_argument("--patience", type=int, default=PATIENCE, help="stop after this many epochs without a better validation AUROC (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="training batch size (default: %(default)s)")
-    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="Adam learning rate (default: %(default)s)")
-    parser.add_argument("--grad-clip", type=float, default=GRAD_CLIP, help="gradient norm clipping (default: %(default)s)")
-    parser.add_argument("--dropout", type=float, default=DROPOUT, help="dropout after each hidden layer and between LSTM layers (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=None, help=f"a single seed (default: {SEEDS[0]}); same as --seeds SEED")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="train every model once per seed, e.g. --seeds 0 1 2 3 4; the first is the main seed")
-    parser.add_argument("--device", default=DEVICE, choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available (default: %(default)s)")
-    parser.add_argument("--baseline-auroc", type=float, default=BASELINE_AUROC, help="a vital-only AUROC quoted from earlier work, reported beside (not instead of) the in-run baseline (default: %(default)s)")
-    parser.add_argument("--no-standardize", dest="standardize", action="store_false", help="feed raw vitals (default: standardise with training-split statistics)")
-    parser.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help="bootstrap resamples for 95%% confidence intervals (default: %(default)s)")
-    parser.add_argument("--ablations", default=ABLATIONS, choices=("auto", "on", "off"), help=f"negative controls and ablations; auto = on when training samples x seeds <= {ABLATIONS_AUTO_LIMIT:,} (default: %(default)s)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines; errors and the summary only")
+    parser.add_argument(
+        "--data", default=DATA_FILE, help="multimodal data file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--vitals",
+        default=VITALS_FILE,
+        metavar="FILE",
+        help="processed_data.npz holding y_* for a data file in the reference layout (X_vital_*/X_text_* without labels)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        default=OUT_DIR,
+        help="where every output is written (default: current directory)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="maximum epochs per model (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=PATIENCE,
+        help="stop after this many epochs without a better validation AUROC (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        help="training batch size (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=LEARNING_RATE,
+        help="Adam learning rate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--grad-clip",
+        type=float,
+        default=GRAD_CLIP,
+        help="gradient norm clipping (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=DROPOUT,
+        help="dropout after each hidden layer and between LSTM layers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"a single seed (default: {SEEDS[0]}); same as --seeds SEED",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="train every model once per seed, e.g. --seeds 0 1 2 3 4; the first is the main seed",
+    )
+    parser.add_argument(
+        "--device",
+        default=DEVICE,
+        choices=("auto", "cpu", "cuda"),
+        help="auto uses CUDA when available (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--baseline-auroc",
+        type=float,
+        default=BASELINE_AUROC,
+        help="a vital-only AUROC quoted from earlier work, reported beside (not instead of) the in-run baseline (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-standardize",
+        dest="standardize",
+        action="store_false",
+        help="feed raw vitals (default: standardise with training-split statistics)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=BOOTSTRAP,
+        help="bootstrap resamples for 95%% confidence intervals (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ablations",
+        default=ABLATIONS,
+        choices=("auto", "on", "off"),
+        help="negative controls and ablations; auto = on when training samples x seeds "
+        "<= --ablations-auto-limit (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ablations-auto-limit",
+        type=int,
+        default=ABLATIONS_AUTO_LIMIT,
+        help="the training samples x seeds up to which --ablations auto runs the controls "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars or per-epoch lines; errors and the summary only",
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     args = parser.parse_args(argv)
     if args.seed is not None and args.seeds is not None:
@@ -65,7 +152,12 @@ def parse_args(argv):
     args.seeds = tuple(args.seeds or ([args.seed] if args.seed is not None else SEEDS))
     if len(set(args.seeds)) != len(args.seeds):
         parser.error("--seeds must not repeat a seed")
-    for flag, value in (("--epochs", args.epochs), ("--patience", args.patience), ("--batch-size", args.batch_size), ("--bootstrap", args.bootstrap)):
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--patience", args.patience),
+        ("--batch-size", args.batch_size),
+        ("--bootstrap", args.bootstrap),
+    ):
         if value < 1:
             parser.error(f"{flag} must be at least 1")
     if not 0 <= args.dropout < 1:
@@ -81,7 +173,11 @@ def main(argv=None) -> int:
     from multimodal_deterioration.devices import resolve_device
     from multimodal_deterioration.experiment import MAIN_MODEL, ExperimentConfig, run_experiment
     from multimodal_deterioration.multimodal_data import load_multimodal_data
-    from multimodal_deterioration.results import EvaluationSettings, build_results, predictions_table
+    from multimodal_deterioration.results import (
+        EvaluationSettings,
+        build_results,
+        predictions_table,
+    )
     from multimodal_deterioration.training import TrainingConfig
 
     started = time.perf_counter()
@@ -93,24 +189,44 @@ def main(argv=None) -> int:
         data = load_multimodal_data(args.data, args.vitals)
         data.require_both_classes()
         n_train = len(data.splits["train"])
-        ablations = args.ablations == "on" or (args.ablations == "auto" and n_train * len(args.seeds) <= ABLATIONS_AUTO_LIMIT)
-        log.say(f"{args.data}: " + ", ".join(f"{name} {len(split)}" for name, split in data.splits.items()) + f"; device {device}")
+        ablations = args.ablations == "on" or (
+            args.ablations == "auto" and n_train * len(args.seeds) <= args.ablations_auto_limit
+        )
+        log.say(
+            f"{args.data}: "
+            + ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
+            + f"; device {device}"
+        )
         if data.meta.get("demo"):
             log.say("SYNTHETIC DEMO DATA - the numbers below are not clinical evidence.")
 
     training = TrainingConfig(
-        epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, grad_clip=args.grad_clip, seed=args.seeds[0],
+        epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        grad_clip=args.grad_clip,
+        seed=args.seeds[0],
     )
     config = ExperimentConfig(training, args.dropout, args.standardize, args.seeds, ablations)
     with log.stage(f"Training {len(config.variants)} model variants x {len(args.seeds)} seed(s)"):
-        experiment = run_experiment(data, config, device, log=None if args.quiet else print, progress=not args.quiet)
+        experiment = run_experiment(
+            data, config, device, log=None if args.quiet else print, progress=not args.quiet
+        )
 
     with log.stage("Evaluating on the test split"):
         settings = EvaluationSettings(args.baseline_auroc, args.bootstrap, progress=not args.quiet)
         results = build_results(experiment, data, settings)
         results["run"] = {
-            "config": {**config.training.to_dict(), "dropout": args.dropout, "standardize": args.standardize, "seeds": list(args.seeds), "ablations": ablations, "ablations_setting": args.ablations},
+            "config": {
+                **config.training.to_dict(),
+                "dropout": args.dropout,
+                "standardize": args.standardize,
+                "seeds": list(args.seeds),
+                "ablations": ablations,
+                "ablations_setting": args.ablations,
+                "ablations_auto_limit": args.ablations_auto_limit,
+            },
             "seed": config.main_seed,
             "device": str(device),
             "data_file": str(args.data),
@@ -126,22 +242,41 @@ def main(argv=None) -> int:
         main_model = experiment.models[MAIN_MODEL]
         threshold = results["metrics"][MAIN_MODEL]["at_validation_threshold"]["threshold"]
         save_checkpoint(
-            paths["checkpoint"], main_model.model_config, main_model.training, experiment.standardizer,
-            threshold, config.training, extra={"data_sha256": results["run"]["data_sha256"], "feature_names": data.feature_names},
+            paths["checkpoint"],
+            main_model.model_config,
+            main_model.training,
+            experiment.standardizer,
+            threshold,
+            config.training,
+            extra={
+                "data_sha256": results["run"]["data_sha256"],
+                "feature_names": data.feature_names,
+            },
         )
         predictions = predictions_table(experiment, data)
-        artifacts.write_atomically(paths["predictions"], lambda tmp: predictions.to_csv(tmp, index=False))
-        trained = {name: model.training for name, model in experiment.models.items() if model.training is not None}
+        artifacts.write_atomically(
+            paths["predictions"], lambda tmp: predictions.to_csv(tmp, index=False)
+        )
+        trained = {
+            name: model.training
+            for name, model in experiment.models.items()
+            if model.training is not None
+        }
         figures = report.write_figures(
             results,
             data.splits["test"].y,
             {name: model.test_prob for name, model in experiment.models.items()},
-            {name: [asdict(record) for record in training.history] for name, training in trained.items()},
+            {
+                name: [asdict(record) for record in training.history]
+                for name, training in trained.items()
+            },
             {name: training.best_epoch for name, training in trained.items()},
             out_dir,
         )
         results["files"] = {key: str(path) for key, path in paths.items()} | {
-            "figures": {key: [str(p) for p in figure_paths] for key, figure_paths in figures.items()}
+            "figures": {
+                key: [str(p) for p in figure_paths] for key, figure_paths in figures.items()
+            }
         }
         artifacts.save_json(paths["results"], results)
         report.write_report(paths["report"], results, figures)
@@ -156,20 +291,33 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
     banner = "SYNTHETIC DEMO DATA - not clinical evidence.\n" if data.meta.get("demo") else ""
     pairing = data.meta.get("pairing", {})
     seeds = results["seeds"]
-    print(f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})")
+    print(
+        f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})"
+    )
     for name, metrics in results["metrics"].items():
         low, high = ci[name]["auroc"]
         spread = ""
         if len(seeds["seeds"]) > 1:
             spread = f"; over seeds {seeds['mean_test_auroc'][name]:.4f} +/- {seeds['sd_test_auroc'][name]:.4f}"
-        print(f"  {name:<28} test AUROC {metrics['auroc']:.4f} (95% CI {low:.4f}-{high:.4f}){spread}")
+        print(
+            f"  {name:<28} test AUROC {metrics['auroc']:.4f} (95% CI {low:.4f}-{high:.4f}){spread}"
+        )
     low, high = ci["multimodal_minus_vital_only"]["auroc"]
-    print(f"  multimodal - vital_only     {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), DeLong p = {delong['p_value']:.3g}")
-    print(f"  reported baseline {results['reported_baseline_auroc']:.4f} (quoted, not re-measured): {results['improvement_vs_reported_percent']:+.2f}%")
+    print(
+        f"  multimodal - vital_only     {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), DeLong p = {delong['p_value']:.3g}"
+    )
+    print(
+        f"  reported baseline {results['reported_baseline_auroc']:.4f} (quoted, not re-measured): {results['improvement_vs_reported_percent']:+.2f}%"
+    )
     controls = results["controls"]
     setting = results["run"]["config"]["ablations_setting"]
     if not controls["ran"]:
-        why = "--ablations off" if setting == "off" else f"--ablations auto skips them above {ABLATIONS_AUTO_LIMIT:,} training samples x seeds"
+        why = (
+            "--ablations off"
+            if setting == "off"
+            else "--ablations auto skips them above "
+            f"{results['run']['config']['ablations_auto_limit']:,} training samples x seeds"
+        )
         print(f"  negative controls: not run ({why}; --ablations on runs them)")
     else:
         print(f"  negative controls: run (--ablations {setting}); see multimodal_report.md")
@@ -181,7 +329,9 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
             file=sys.stderr,
         )
     if pairing and not pairing.get("clinically_linked", False):
-        print(f"  notes were paired {pairing.get('method')}ly, not by patient: a difference cannot be attributed to clinical information")
+        print(
+            f"  notes were paired {pairing.get('method')}ly, not by patient: a difference cannot be attributed to clinical information"
+        )
     print("Time per stage:")
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {seconds:7.1f} s")
@@ -193,4 +343,8 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
 if __name__ == "__main__":
     from multimodal_deterioration.cli import run_cli
 
-    sys.exit(run_cli(main, None, "outputs of the last complete run are untouched; run the same command again"))
+    sys.exit(
+        run_cli(
+            main, None, "outputs of the last complete run are untouched; run the same command again"
+        )
+    )

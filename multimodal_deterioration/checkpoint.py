@@ -83,7 +83,9 @@ class LoadedModel:
 def load_checkpoint(path: str | os.PathLike) -> LoadedModel:
     path = Path(path)
     if not path.is_file():
-        raise PipelineError(f"checkpoint {path} not found; train a model with train_multimodal_lstm.py")
+        raise PipelineError(
+            f"checkpoint {path} not found; train a model with train_multimodal_lstm.py"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         config = ModelConfig.from_dict(payload["model_config"])

@@ -15,8 +15,8 @@ predictions can be compared pairwise. Variants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import torch
@@ -34,7 +34,12 @@ from .training import (
 
 MAIN_MODEL = "multimodal"
 BASELINE_MODEL = "vital_only"
-CONTROL_MODELS = ("text_only", "notes_shuffled", "notes_shuffled_within_class", "notes_zeroed_at_test")
+CONTROL_MODELS = (
+    "text_only",
+    "notes_shuffled",
+    "notes_shuffled_within_class",
+    "notes_zeroed_at_test",
+)
 
 # Which network each trained variant uses, and how its note embeddings are altered.
 TRAINED_VARIANTS = {
@@ -120,7 +125,8 @@ def run_experiment(
             kind, notes = TRAINED_VARIANTS[variant]
             rng = np.random.default_rng([seed, list(TRAINED_VARIANTS).index(variant)])
             text = {
-                name: permute_text(split.X_text, notes, split.y, rng) for name, split in splits.items()
+                name: permute_text(split.X_text, notes, split.y, rng)
+                for name, split in splits.items()
             }
             model_config = ModelConfig(kind, n_features, text_dim, dropout=config.dropout)
             seed_everything(seed)  # the initial weights depend on the seed, not on run order

@@ -58,7 +58,8 @@ def save_figure(figure: plt.Figure, path_stem: str | os.PathLike) -> list[Path]:
         final = stem.with_name(f"{stem.name}.{fmt}")
         paths.append(
             write_atomically(
-                final, lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight")
+                final,
+                lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight"),
             )
         )
     plt.close(figure)
@@ -93,32 +94,56 @@ def plot_training_curves(
             epochs = [r["epoch"] for r in records]
             every = _markers_every(len(epochs))
             loss_axis.plot(
-                epochs, [r["train_loss"] for r in records], color=look["color"], linestyle="-",
-                marker=look["marker"], markevery=every, markersize=3, label=f"{name}, train",
+                epochs,
+                [r["train_loss"] for r in records],
+                color=look["color"],
+                linestyle="-",
+                marker=look["marker"],
+                markevery=every,
+                markersize=3,
+                label=f"{name}, train",
             )
             loss_axis.plot(
-                epochs, [r["val_loss"] for r in records], color=look["color"], linestyle="--",
-                marker=look["marker"], markevery=every, markersize=3, markerfacecolor="white",
+                epochs,
+                [r["val_loss"] for r in records],
+                color=look["color"],
+                linestyle="--",
+                marker=look["marker"],
+                markevery=every,
+                markersize=3,
+                markerfacecolor="white",
                 label=f"{name}, validation",
             )
             auroc_axis.plot(
-                epochs, [r["val_auroc"] for r in records], color=look["color"],
-                linestyle=look["linestyle"], marker=look["marker"], markevery=every, markersize=3,
+                epochs,
+                [r["val_auroc"] for r in records],
+                color=look["color"],
+                linestyle=look["linestyle"],
+                marker=look["marker"],
+                markevery=every,
+                markersize=3,
                 label=name,
             )
             if best_epochs and name in best_epochs:
                 best = next(r for r in records if r["epoch"] == best_epochs[name])
                 auroc_axis.plot(
-                    best["epoch"], best["val_auroc"], marker="*", markersize=10,
-                    color=look["color"], linestyle="none",
+                    best["epoch"],
+                    best["val_auroc"],
+                    marker="*",
+                    markersize=10,
+                    color=look["color"],
+                    linestyle="none",
                 )
         if reported_baseline_auroc is not None:
             auroc_axis.axhline(
-                reported_baseline_auroc, **REFERENCE_LINE,
+                reported_baseline_auroc,
+                **REFERENCE_LINE,
                 label=f"Quoted baseline {reported_baseline_auroc:.4f} (not re-measured)",
             )
         loss_axis.set(xlabel="Epoch", ylabel="Weighted BCE loss", title="Loss")
-        auroc_axis.set(xlabel="Epoch", ylabel="Validation AUROC", title="Validation AUROC (* = selected epoch)")
+        auroc_axis.set(
+            xlabel="Epoch", ylabel="Validation AUROC", title="Validation AUROC (* = selected epoch)"
+        )
         loss_axis.legend(frameon=False)
         auroc_axis.legend(frameon=False, loc="lower right")
         figure.tight_layout()
@@ -136,12 +161,23 @@ def plot_roc_curves(
             fpr, tpr, _ = roc_curve(y_true, prob)
             look = style(index)
             axis.plot(
-                fpr, tpr, color=look["color"], linestyle=look["linestyle"], marker=look["marker"],
-                markevery=_markers_every(len(fpr)), markersize=3, linewidth=1.3, label=label,
+                fpr,
+                tpr,
+                color=look["color"],
+                linestyle=look["linestyle"],
+                marker=look["marker"],
+                markevery=_markers_every(len(fpr)),
+                markersize=3,
+                linewidth=1.3,
+                label=label,
             )
         axis.set(
-            xlabel="1 - specificity (false positive rate)", ylabel="Sensitivity (true positive rate)",
-            xlim=(0, 1), ylim=(0, 1.01), title="ROC curves, test split", aspect="equal",
+            xlabel="1 - specificity (false positive rate)",
+            ylabel="Sensitivity (true positive rate)",
+            xlim=(0, 1),
+            ylim=(0, 1.01),
+            title="ROC curves, test split",
+            aspect="equal",
         )
         _legend_below(axis)
         figure.tight_layout()
@@ -160,11 +196,19 @@ def plot_pr_curves(
             precision, recall, _ = precision_recall_curve(y_true, prob)
             look = style(index)
             axis.step(
-                recall, precision, where="post", color=look["color"], linestyle=look["linestyle"],
-                linewidth=1.3, label=label,
+                recall,
+                precision,
+                where="post",
+                color=look["color"],
+                linestyle=look["linestyle"],
+                linewidth=1.3,
+                label=label,
             )
         axis.set(
-            xlabel="Recall (sensitivity)", ylabel="Precision (PPV)", xlim=(0, 1), ylim=(0, 1.01),
+            xlabel="Recall (sensitivity)",
+            ylabel="Precision (PPV)",
+            xlim=(0, 1),
+            ylim=(0, 1.01),
             title="Precision-recall curves, test split",
         )
         _legend_below(axis)
@@ -189,15 +233,30 @@ def plot_reliability_diagram(
             table = reliability_curve(y_true, prob, n_bins=n_bins)
             look = style(index)
             curve_axis.plot(
-                table["mean_predicted"], table["observed_rate"], color=look["color"],
-                linestyle=look["linestyle"], marker=look["marker"], markersize=4, label=label,
+                table["mean_predicted"],
+                table["observed_rate"],
+                color=look["color"],
+                linestyle=look["linestyle"],
+                marker=look["marker"],
+                markersize=4,
+                label=label,
             )
             count_axis.bar(
-                table["bin_lower"] + index * width, table["count"], width=width, align="edge",
-                color=look["color"], edgecolor="black", linewidth=0.3,
+                table["bin_lower"] + index * width,
+                table["count"],
+                width=width,
+                align="edge",
+                color=look["color"],
+                edgecolor="black",
+                linewidth=0.3,
                 hatch=("", "//", "..", "xx", "\\\\", "++")[index % 6],
             )
-        curve_axis.set(ylabel="Observed event rate", xlim=(0, 1), ylim=(0, 1.01), title="Reliability diagram, test split")
+        curve_axis.set(
+            ylabel="Observed event rate",
+            xlim=(0, 1),
+            ylim=(0, 1.01),
+            title="Reliability diagram, test split",
+        )
         count_axis.set(xlabel="Predicted probability", ylabel="Samples")
         curve_axis.legend(frameon=False, loc="upper left")
         figure.tight_layout()

@@ -92,7 +92,9 @@ def write_figures(
         "reliability": plots.plot_reliability_diagram(
             y_test,
             {
-                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['expected_calibration_error']:.3f})": test_probabilities[m]
+                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['expected_calibration_error']:.3f})": test_probabilities[
+                    m
+                ]
                 for m in RELIABILITY_MODELS
             },
             out_dir / FIGURE_STEMS["reliability"],
@@ -112,7 +114,11 @@ def write_figures(
 def methods_paragraph(results: dict) -> str:
     data, meta, config = results["data"], results.get("meta") or {}, results["run"]["config"]
     samples = data["samples"]
-    features = ", ".join(data["feature_names"]) if data["feature_names"] else f"{data['vital_features']} features"
+    features = (
+        ", ".join(data["feature_names"])
+        if data["feature_names"]
+        else f"{data['vital_features']} features"
+    )
     embedding = meta.get("embedding_model") or {}
     pairing = meta.get("pairing") or {}
     notes = meta.get("notes") or {}
@@ -124,7 +130,8 @@ def methods_paragraph(results: dict) -> str:
         f"{rate(data, 'test')}).",
         (
             "Vitals were standardised with the training split's per-feature mean and standard deviation."
-            if config["standardize"] else "Vitals were used without standardisation."
+            if config["standardize"]
+            else "Vitals were used without standardisation."
         ),
         notes_sentence(notes, embedding, meta.get("text_strategy"), pairing, data),
         f"The multimodal model (MultiModalLSTM, {results['model_parameters']['multimodal']:,} "
@@ -157,7 +164,9 @@ def rate(data: dict, split: str) -> str:
     return f"{data['positives'][split] / data['samples'][split]:.3f}"
 
 
-def notes_sentence(notes: dict, embedding: dict, strategy: str | None, pairing: dict, data: dict) -> str:
+def notes_sentence(
+    notes: dict, embedding: dict, strategy: str | None, pairing: dict, data: dict
+) -> str:
     if not embedding:
         return (
             f"Each sample carried a {data['text_dimension']}-dimensional note embedding; the data "
@@ -167,7 +176,11 @@ def notes_sentence(notes: dict, embedding: dict, strategy: str | None, pairing: 
         "key-sentences": "up to 10 sentences containing clinical keywords (else the first 10), cut at 200 words",
         "chunk-mean": "the whole note in model-length chunks, mean-pooled",
     }.get(strategy, strategy or "an unrecorded text strategy")
-    revision = f", weights sha256 {embedding['weights_sha256'][:12]}" if embedding.get("weights_sha256") else ""
+    revision = (
+        f", weights sha256 {embedding['weights_sha256'][:12]}"
+        if embedding.get("weights_sha256")
+        else ""
+    )
     return (
         f"Clinical notes ({notes.get('count', 'n/a'):,} from {notes.get('source', 'an unrecorded source')}"
         f"{', split ' + notes['split'] if notes.get('split') else ''}) were embedded with "
@@ -266,7 +279,12 @@ def seeds_section(results: dict) -> str:
             "Only one seed was run, so the variation due to initialisation is unknown; run with "
             "`--seeds 0 1 2 3 4` to measure it."
         )
-    header = "| Model | " + " | ".join(f"seed {s}" for s in seeds["seeds"]) + " | mean ± SD |\n|---|" + "---|" * (len(seeds["seeds"]) + 1)
+    header = (
+        "| Model | "
+        + " | ".join(f"seed {s}" for s in seeds["seeds"])
+        + " | mean ± SD |\n|---|"
+        + "---|" * (len(seeds["seeds"]) + 1)
+    )
     rows = [
         f"| {DISPLAY_NAMES[name]} | "
         + " | ".join(number(seeds["test_auroc"][str(s)][name]) for s in seeds["seeds"])
@@ -290,10 +308,17 @@ def controls_section(results: dict) -> str:
         "",
         "| Control | AUROC (95% CI) | Gain vs vital-only | Share of fused gain kept |\n|---|---|---|---|",
     ]
-    for name in ("text_only", "notes_shuffled", "notes_shuffled_within_class", "notes_zeroed_at_test"):
+    for name in (
+        "text_only",
+        "notes_shuffled",
+        "notes_shuffled_within_class",
+        "notes_zeroed_at_test",
+    ):
         entry = controls[name]
         share = share_of_gain(entry["retained_fraction"])
-        lines.append(f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} | {signed(entry['gain_vs_vital_only'])} | {share} |")
+        lines.append(
+            f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} | {signed(entry['gain_vs_vital_only'])} | {share} |"
+        )
     lines.append("")
     lines.append(controls_interpretation(controls))
     return "\n".join(lines)
@@ -316,9 +341,12 @@ def controls_interpretation(controls: dict) -> str:
     within = controls["notes_shuffled_within_class"]["retained_fraction"]
     sentences = [
         f"Shuffling the notes across each split keeps {share_of_gain(shuffled)} of the gain"
-        + (", so the gain depends on which note goes with which sample." if shuffled < 0.5 else
-           ": a gain that survives random notes is not coming from the notes' content; suspect "
-           "the extra capacity or training noise."),
+        + (
+            ", so the gain depends on which note goes with which sample."
+            if shuffled < 0.5
+            else ": a gain that survives random notes is not coming from the notes' content; suspect "
+            "the extra capacity or training noise."
+        ),
     ]
     if controls["label_leak_suspected"]:
         sentences.append(
@@ -378,7 +406,9 @@ def limitations(results: dict) -> str:
         )
     reused = sum((pairing.get("reused_samples") or {}).values())
     if reused:
-        items.append(f"{reused:,} samples share a note with another sample of the same split (too few notes for the samples).")
+        items.append(
+            f"{reused:,} samples share a note with another sample of the same split (too few notes for the samples)."
+        )
     quoted = results["reported_baseline_auroc"]
     if quoted > CEILING_AUROC:
         items.append(
@@ -417,12 +447,14 @@ def render_report(results: dict, figures: Mapping[str, Sequence[Path]], report_d
     meta = results.get("meta") or {}
     banner = (
         "> **SYNTHETIC DEMO DATA.** Every number below comes from the project's synthetic cohort; "
-        "none is clinical evidence.\n\n" if meta.get("demo") or meta.get("synthetic") else ""
+        "none is clinical evidence.\n\n"
+        if meta.get("demo") or meta.get("synthetic")
+        else ""
     )
     run = results["run"]
     return f"""# Do clinical notes add predictive value to vital signs?
 
-{banner}Generated by `train_multimodal_lstm.py` from `{run['data_file']}` (sha256 `{run['data_sha256'][:16]}`) on device `{run['device']}`. Every number here is copied from `multimodal_results.json`.
+{banner}Generated by `train_multimodal_lstm.py` from `{run["data_file"]}` (sha256 `{run["data_sha256"][:16]}`) on device `{run["device"]}`. Every number here is copied from `multimodal_results.json`.
 
 ## Methods
 
@@ -457,7 +489,9 @@ At the reference threshold of 0.5:
 {figures_section(figures, report_dir)}"""
 
 
-def write_report(path: str | os.PathLike, results: dict, figures: Mapping[str, Sequence[Path]]) -> Path:
+def write_report(
+    path: str | os.PathLike, results: dict, figures: Mapping[str, Sequence[Path]]
+) -> Path:
     path = Path(path)
     text = render_report(results, figures, path.parent)
     return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -48,11 +48,15 @@ def improvement_percent(new: float, old: float) -> float:
     return (new - old) / old * 100.0
 
 
-def build_results(experiment: Experiment, data: MultimodalData, settings: EvaluationSettings) -> dict:
+def build_results(
+    experiment: Experiment, data: MultimodalData, settings: EvaluationSettings
+) -> dict:
     y_val, y_test = data.splits["val"].y, data.splits["test"].y
     models = experiment.models
     test_prob = {name: model.test_prob for name, model in models.items()}
-    thresholds = {name: evaluation.youden_threshold(y_val, model.val_prob) for name, model in models.items()}
+    thresholds = {
+        name: evaluation.youden_threshold(y_val, model.val_prob) for name, model in models.items()
+    }
 
     mm_auroc = evaluation.auroc(y_test, test_prob[MAIN_MODEL])
     vo_auroc = evaluation.auroc(y_test, test_prob[BASELINE_MODEL])
@@ -73,7 +77,9 @@ def build_results(experiment: Experiment, data: MultimodalData, settings: Evalua
         "false_negatives": at_reference["false_negatives"],
         "true_negatives": at_reference["true_negatives"],
         "reported_baseline_auroc": settings.reported_baseline_auroc,
-        "improvement_vs_reported_percent": improvement_percent(mm_auroc, settings.reported_baseline_auroc),
+        "improvement_vs_reported_percent": improvement_percent(
+            mm_auroc, settings.reported_baseline_auroc
+        ),
         "reported_baseline_note": (
             "quoted from earlier work with --baseline-auroc; NOT re-measured in this run. "
             "vital_only_auroc is the baseline trained here on the same split and seed."
@@ -85,8 +91,12 @@ def build_results(experiment: Experiment, data: MultimodalData, settings: Evalua
     results["metrics"] = {
         name: {
             **evaluation.summary_metrics(y_test, test_prob[name]),
-            "at_reference_threshold": evaluation.threshold_metrics(y_test, test_prob[name], REFERENCE_THRESHOLD),
-            "at_validation_threshold": evaluation.threshold_metrics(y_test, test_prob[name], thresholds[name]),
+            "at_reference_threshold": evaluation.threshold_metrics(
+                y_test, test_prob[name], REFERENCE_THRESHOLD
+            ),
+            "at_validation_threshold": evaluation.threshold_metrics(
+                y_test, test_prob[name], thresholds[name]
+            ),
         }
         for name in models
     }
@@ -184,14 +194,19 @@ def seed_summary(experiment: Experiment, y_test: np.ndarray) -> dict:
         for seed, by_model in experiment.test_prob_by_seed.items()
     }
     names = list(experiment.models)
-    values = {name: np.array([per_seed[str(seed)][name] for seed in experiment.config.seeds]) for name in names}
+    values = {
+        name: np.array([per_seed[str(seed)][name] for seed in experiment.config.seeds])
+        for name in names
+    }
     return {
         "main_seed": experiment.config.main_seed,
         "seeds": list(experiment.config.seeds),
         "test_auroc": per_seed,
         "mean_test_auroc": {name: float(v.mean()) for name, v in values.items()},
         # Sample SD across seeds; undefined (None) for a single seed.
-        "sd_test_auroc": {name: float(v.std(ddof=1)) if len(v) > 1 else None for name, v in values.items()},
+        "sd_test_auroc": {
+            name: float(v.std(ddof=1)) if len(v) > 1 else None for name, v in values.items()
+        },
     }
 
 

@@ -14,21 +14,45 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import make_vitals, note_records, run_script, write_jsonl
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
+from test_evaluation import naive_delong
 
 from multimodal_deterioration.checkpoint import load_checkpoint
 from multimodal_deterioration.multimodal_data import load_multimodal_data
 
-from conftest import make_vitals, note_records, run_script, write_jsonl
-from test_evaluation import naive_delong
-
-PREPARED = ("clinical_notes_raw.parquet", "clinical_features.csv", "clinical_embeddings.npy", "multimodal_data.npz")
-FIGURES = ("multimodal_roc_curves", "multimodal_pr_curves", "multimodal_reliability_diagram", "multimodal_training_curves")
-TRAINED = ("best_multimodal_model.pt", "multimodal_results.json", "test_predictions.csv", "multimodal_report.md")
+PREPARED = (
+    "clinical_notes_raw.parquet",
+    "clinical_features.csv",
+    "clinical_embeddings.npy",
+    "multimodal_data.npz",
+)
+FIGURES = (
+    "multimodal_roc_curves",
+    "multimodal_pr_curves",
+    "multimodal_reliability_diagram",
+    "multimodal_training_curves",
+)
+TRAINED = (
+    "best_multimodal_model.pt",
+    "multimodal_results.json",
+    "test_predictions.csv",
+    "multimodal_report.md",
+)
 REFERENCE_KEYS = (
-    "model", "vital_only_auroc", "multimodal_auroc", "improvement_percent", "sensitivity",
-    "specificity", "f1_score", "accuracy", "test_samples", "true_positives", "false_positives",
-    "false_negatives", "true_negatives",
+    "model",
+    "vital_only_auroc",
+    "multimodal_auroc",
+    "improvement_percent",
+    "sensitivity",
+    "specificity",
+    "f1_score",
+    "accuracy",
+    "test_samples",
+    "true_positives",
+    "false_positives",
+    "false_negatives",
+    "true_negatives",
 )
 CONTROLS = ("text_only", "notes_shuffled", "notes_shuffled_within_class", "notes_zeroed_at_test")
 
@@ -41,7 +65,11 @@ def succeed(result):
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    succeed(run_script("download_and_prepare_clinical_notes.py", "--demo", "--out-dir", str(out), "--quiet"))
+    succeed(
+        run_script(
+            "download_and_prepare_clinical_notes.py", "--demo", "--out-dir", str(out), "--quiet"
+        )
+    )
     return out
 
 
@@ -50,8 +78,12 @@ def trained_dir(demo_dir):
     """The reference training command on the demo output, with the default settings."""
     succeed(
         run_script(
-            "train_multimodal_lstm.py", "--data", str(demo_dir / "multimodal_data.npz"),
-            "--out-dir", str(demo_dir), "--quiet",
+            "train_multimodal_lstm.py",
+            "--data",
+            str(demo_dir / "multimodal_data.npz"),
+            "--out-dir",
+            str(demo_dir),
+            "--quiet",
         )
     )
     return demo_dir
@@ -79,15 +111,26 @@ def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
     assert embeddings.dtype == np.float32 and embeddings.shape == (len(raw), 384)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
     assert len(features) == len(raw)
-    for column in ("symptom_count", "medication_count", "condition_severity", "has_deterioration",
-                   "deterioration_intensity", "sentence_count"):
+    for column in (
+        "symptom_count",
+        "medication_count",
+        "condition_severity",
+        "has_deterioration",
+        "deterioration_intensity",
+        "sentence_count",
+    ):
         assert column in features.columns
 
     with np.load(demo_dir / "multimodal_data.npz", allow_pickle=False) as npz:
         keys = set(npz.files)
         meta = json.loads(str(npz["meta"]))
         for split in ("train", "val", "test"):
-            assert {f"X_vital_{split}", f"X_text_{split}", f"y_{split}", f"note_index_{split}"} <= keys
+            assert {
+                f"X_vital_{split}",
+                f"X_text_{split}",
+                f"y_{split}",
+                f"note_index_{split}",
+            } <= keys
             index = npz[f"note_index_{split}"]
             assert (index >= 0).all(), "every demo sample has its own note"
             np.testing.assert_array_equal(npz[f"X_text_{split}"], embeddings[index])
@@ -110,8 +153,16 @@ def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(
     out = tmp_path / "out"
     result = succeed(
         run_script(
-            "download_and_prepare_clinical_notes.py", "--notes", str(notes), "--split", "train[:25]",
-            "--vitals", str(vitals), "--out-dir", str(out), "--quiet",
+            "download_and_prepare_clinical_notes.py",
+            "--notes",
+            str(notes),
+            "--split",
+            "train[:25]",
+            "--vitals",
+            str(vitals),
+            "--out-dir",
+            str(out),
+            "--quiet",
         )
     )
     embeddings = np.load(out / "clinical_embeddings.npy")
@@ -151,37 +202,63 @@ def test_training_writes_every_output_with_the_reference_keys(trained_dir, resul
 def test_on_the_linked_demo_the_fused_model_beats_vital_only(results):
     assert results["multimodal_auroc"] > results["vital_only_auroc"]
     assert results["improvement_percent"] == pytest.approx(
-        (results["multimodal_auroc"] - results["vital_only_auroc"]) / results["vital_only_auroc"] * 100
+        (results["multimodal_auroc"] - results["vital_only_auroc"])
+        / results["vital_only_auroc"]
+        * 100
     )
 
 
-def test_the_checkpoint_rebuilds_the_reference_model_and_reproduces_its_predictions(trained_dir, predictions):
+def test_the_checkpoint_rebuilds_the_reference_model_and_reproduces_its_predictions(
+    trained_dir, predictions
+):
     payload = torch.load(trained_dir / "best_multimodal_model.pt", weights_only=True)
     assert sum(t.numel() for t in payload["state_dict"].values()) == 241_409
-    for key in ("model_config", "standardizer", "threshold", "training_config", "best_epoch", "best_val_auroc"):
+    for key in (
+        "model_config",
+        "standardizer",
+        "threshold",
+        "training_config",
+        "best_epoch",
+        "best_val_auroc",
+    ):
         assert key in payload, key
 
     model = load_checkpoint(trained_dir / "best_multimodal_model.pt")
     test = load_multimodal_data(trained_dir / "multimodal_data.npz").splits["test"]
-    np.testing.assert_allclose(model.predict(test.X_vital, test.X_text), predictions["p_multimodal"], atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(test.X_vital, test.X_text), predictions["p_multimodal"], atol=1e-6
+    )
 
 
 def test_reference_metrics_match_scikit_learn_on_the_exported_predictions(results, predictions):
     y = predictions["y_true"].to_numpy()
     assert results["test_samples"] == len(y)
-    assert results["multimodal_auroc"] == pytest.approx(roc_auc_score(y, predictions["p_multimodal"]), abs=1e-12)
-    assert results["vital_only_auroc"] == pytest.approx(roc_auc_score(y, predictions["p_vital_only"]), abs=1e-12)
+    assert results["multimodal_auroc"] == pytest.approx(
+        roc_auc_score(y, predictions["p_multimodal"]), abs=1e-12
+    )
+    assert results["vital_only_auroc"] == pytest.approx(
+        roc_auc_score(y, predictions["p_vital_only"]), abs=1e-12
+    )
     tn, fp, fn, tp = confusion_matrix(y, predictions["p_multimodal"] >= 0.5).ravel()
-    assert (results["true_positives"], results["false_positives"], results["false_negatives"], results["true_negatives"]) == (tp, fp, fn, tn)
+    assert (
+        results["true_positives"],
+        results["false_positives"],
+        results["false_negatives"],
+        results["true_negatives"],
+    ) == (tp, fp, fn, tn)
     assert results["sensitivity"] == pytest.approx(tp / (tp + fn))
     assert results["specificity"] == pytest.approx(tn / (tn + fp))
     assert results["f1_score"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
     assert results["accuracy"] == pytest.approx((tp + tn) / len(y))
     for name, metrics in results["metrics"].items():
-        assert metrics["auprc"] == pytest.approx(average_precision_score(y, predictions[f"p_{name}"]), abs=1e-12)
+        assert metrics["auprc"] == pytest.approx(
+            average_precision_score(y, predictions[f"p_{name}"]), abs=1e-12
+        )
 
 
-def test_delong_and_confidence_intervals_agree_with_an_independent_recomputation(results, predictions):
+def test_delong_and_confidence_intervals_agree_with_an_independent_recomputation(
+    results, predictions
+):
     y = predictions["y_true"].to_numpy()
     theta_a, theta_b, _, _, z, p_value = naive_delong(
         list(y), list(predictions["p_multimodal"]), list(predictions["p_vital_only"])
@@ -198,16 +275,25 @@ def test_delong_and_confidence_intervals_agree_with_an_independent_recomputation
     names = ["multimodal", "vital_only", *CONTROLS]
     replicates = {name: [] for name in [*names, "difference"]}
     for _ in range(2000):
-        rows = np.concatenate([rng.choice(positives, len(positives)), rng.choice(negatives, len(negatives))])
-        values = {name: roc_auc_score(y[rows], predictions[f"p_{name}"].to_numpy()[rows]) for name in names}
+        rows = np.concatenate(
+            [rng.choice(positives, len(positives)), rng.choice(negatives, len(negatives))]
+        )
+        values = {
+            name: roc_auc_score(y[rows], predictions[f"p_{name}"].to_numpy()[rows])
+            for name in names
+        }
         for name in names:
             replicates[name].append(values[name])
         replicates["difference"].append(values["multimodal"] - values["vital_only"])
     intervals = results["confidence_intervals"]
     for name in names:
-        np.testing.assert_allclose(intervals[name]["auroc"], np.percentile(replicates[name], [2.5, 97.5]), atol=0.012)
+        np.testing.assert_allclose(
+            intervals[name]["auroc"], np.percentile(replicates[name], [2.5, 97.5]), atol=0.012
+        )
     np.testing.assert_allclose(
-        intervals["multimodal_minus_vital_only"]["auroc"], np.percentile(replicates["difference"], [2.5, 97.5]), atol=0.012
+        intervals["multimodal_minus_vital_only"]["auroc"],
+        np.percentile(replicates["difference"], [2.5, 97.5]),
+        atol=0.012,
     )
     for name in names:
         low, high = intervals[name]["auroc"]
@@ -239,7 +325,9 @@ def test_the_report_quotes_the_json_numbers_and_references_every_figure(trained_
         "SYNTHETIC DEMO DATA",
     ):
         assert text in report, text
-    assert f"p = {delong['p_value']:.3f}" in report or (delong["p_value"] < 0.001 and "p < 0.001" in report)
+    assert f"p = {delong['p_value']:.3f}" in report or (
+        delong["p_value"] < 0.001 and "p < 0.001" in report
+    )
     for name, metrics in results["metrics"].items():
         ci = results["confidence_intervals"][name]["auroc"]
         assert f"{metrics['auroc']:.4f} ({ci[0]:.4f} to {ci[1]:.4f})" in report, name
@@ -252,9 +340,22 @@ def test_the_report_quotes_the_json_numbers_and_references_every_figure(trained_
 def test_several_seeds_report_mean_and_sd(demo_dir, tmp_path):
     succeed(
         run_script(
-            "train_multimodal_lstm.py", "--data", str(demo_dir / "multimodal_data.npz"), "--out-dir",
-            str(tmp_path), "--seeds", "0", "1", "2", "--epochs", "2", "--ablations", "off",
-            "--bootstrap", "200", "--quiet",
+            "train_multimodal_lstm.py",
+            "--data",
+            str(demo_dir / "multimodal_data.npz"),
+            "--out-dir",
+            str(tmp_path),
+            "--seeds",
+            "0",
+            "1",
+            "2",
+            "--epochs",
+            "2",
+            "--ablations",
+            "off",
+            "--bootstrap",
+            "200",
+            "--quiet",
         )
     )
     results = json.loads((tmp_path / "multimodal_results.json").read_text())
@@ -279,9 +380,20 @@ def test_reference_layout_with_labels_from_the_vitals_file(demo_dir, tmp_path):
     np.savez(data, **reference)
     result = succeed(
         run_script(
-            "train_multimodal_lstm.py", "--data", str(data), "--vitals",
-            str(demo_dir / "demo_inputs" / "processed_data.npz"), "--out-dir", str(tmp_path / "out"),
-            "--epochs", "2", "--ablations", "off", "--bootstrap", "200", "--quiet",
+            "train_multimodal_lstm.py",
+            "--data",
+            str(data),
+            "--vitals",
+            str(demo_dir / "demo_inputs" / "processed_data.npz"),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--epochs",
+            "2",
+            "--ablations",
+            "off",
+            "--bootstrap",
+            "200",
+            "--quiet",
         )
     )
     results = json.loads((tmp_path / "out" / "multimodal_results.json").read_text())
@@ -289,6 +401,8 @@ def test_reference_layout_with_labels_from_the_vitals_file(demo_dir, tmp_path):
         y_test = vitals["y_test"]
     predictions = pd.read_csv(tmp_path / "out" / "test_predictions.csv")
     np.testing.assert_array_equal(predictions["y_true"], y_test)
-    assert results["vital_only_auroc"] == pytest.approx(roc_auc_score(y_test, predictions["p_vital_only"]))
+    assert results["vital_only_auroc"] == pytest.approx(
+        roc_auc_score(y_test, predictions["p_vital_only"])
+    )
     assert "does not record" in (tmp_path / "out" / "multimodal_report.md").read_text()
     assert "Summary" in result.stdout
