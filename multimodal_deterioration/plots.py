@@ -54,15 +54,17 @@ def save_figure(figure: plt.Figure, path_stem: str | os.PathLike) -> list[Path]:
     """Write ``<stem>.png`` (300 dpi) and ``<stem>.pdf``; returns both paths."""
     stem = Path(path_stem)
     paths = []
-    for fmt in FIGURE_FORMATS:
-        final = stem.with_name(f"{stem.name}.{fmt}")
-        paths.append(
-            write_atomically(
-                final,
-                lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight"),
+    try:
+        for fmt in FIGURE_FORMATS:
+            final = stem.with_name(f"{stem.name}.{fmt}")
+            paths.append(
+                write_atomically(
+                    final,
+                    lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight"),
+                )
             )
-        )
-    plt.close(figure)
+    finally:
+        plt.close(figure)  # figures are not garbage-collected while pyplot tracks them
     return paths
 
 
@@ -124,8 +126,8 @@ def plot_training_curves(
                 markersize=3,
                 label=name,
             )
-            if best_epochs and name in best_epochs:
-                best = next(r for r in records if r["epoch"] == best_epochs[name])
+            best = next((r for r in records if r["epoch"] == (best_epochs or {}).get(name)), None)
+            if best is not None:
                 auroc_axis.plot(
                     best["epoch"],
                     best["val_auroc"],

@@ -1,0 +1,401 @@
+"""Benchmark the two expensive steps of the pipeline on this machine.
+
+(a) Embedding N notes with the packaged all-MiniLM-L6-v2 (``embeddings.load_embedding_model`` +
+    ``embeddings.embed_notes``, a throwaway cache directory, ``force=True``) -> notes/s.
+(b) One training epoch of the reference MultiModalLSTM (``training.train_model`` with
+    ``epochs=1``) on synthetic arrays of N samples x 24 steps x 6 vitals + 384-d text
+    -> training samples/s. The epoch includes the validation pass that ``train_model`` always
+    runs (on a validation set of ``--val-fraction`` x N samples).
+
+Each case reports wall time, the process's peak resident memory so far (``ru_maxrss``: a
+high-water mark over the whole process, so it never goes down between cases) and, on CUDA,
+the peak GPU memory allocated by torch during that case alone.
+
+The notes are the demo cohort's (``demo.make_demo_cohort``): realistic ward-note length and
+vocabulary, and the same texts on every machine. A short untimed warm-up precedes each section
+so one-time costs (thread pools, CUDA context, kernel selection) are not billed to the first N.
+
+    python benchmarks/benchmark_pipeline.py                     # small defaults, ~2 min on 2 CPUs
+    python benchmarks/benchmark_pipeline.py --device cuda --embed-sizes 1000,10000 \\
+        --train-sizes 10000,100000 --out benchmark.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout, without installing
+    sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np
+import torch
+
+from multimodal_deterioration import demo
+from multimodal_deterioration.artifacts import save_json
+from multimodal_deterioration.devices import DEVICE_CHOICES, resolve_device
+from multimodal_deterioration.embeddings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MODEL,
+    TEXT_STRATEGIES,
+    embed_notes,
+    load_embedding_model,
+)
+from multimodal_deterioration.errors import PipelineError
+from multimodal_deterioration.model import DEFAULT_TEXT_DIM, ModelConfig, build_model
+from multimodal_deterioration.training import TrainingConfig, train_model
+
+# Defaults: small enough for about two minutes on 2 CPU cores.
+EMBED_SIZES = "100,400"
+TRAIN_SIZES = "1000,4000"
+N_TIMESTEPS = demo.DEFAULT_N_TIMESTEPS  # 24 hourly steps, as in the reference setup
+N_VITALS = len(demo.DEMO_FEATURE_NAMES)  # 6
+VAL_FRACTION = 0.15  # validation samples per training sample, as in the demo's split
+PREVALENCE = 0.20  # share of positive labels in the synthetic training arrays
+REPEATS = 2  # each case is timed this often and the fastest run reported (see --repeats)
+WARMUP_NOTES = 16
+WARMUP_SAMPLES = 128
+SEED = 0
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return sizes
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time note embedding and one training epoch on this machine.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--embed-sizes",
+        type=parse_sizes,
+        default=EMBED_SIZES,
+        help="comma-separated numbers of notes to embed; empty string skips embedding",
+    )
+    parser.add_argument(
+        "--train-sizes",
+        type=parse_sizes,
+        default=TRAIN_SIZES,
+        help="comma-separated numbers of training samples for one epoch; empty string skips",
+    )
+    parser.add_argument(
+        "--device", choices=DEVICE_CHOICES, default="auto", help="torch device for both steps"
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="sentence-transformers model; the default is packaged",
+    )
+    parser.add_argument(
+        "--strategy", choices=TEXT_STRATEGIES, default="key-sentences", help="text per note"
+    )
+    parser.add_argument(
+        "--embed-batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="notes per encode batch"
+    )
+    parser.add_argument(
+        "--train-batch-size",
+        type=int,
+        default=TrainingConfig().batch_size,
+        help="training batch size (the reference setup uses 32)",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=VAL_FRACTION,
+        help="validation samples per training sample (train_model always validates)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=REPEATS,
+        help="time each case this many times and report the fastest (shared or throttled CPUs "
+        "make single timings noisy); every time is kept in the JSON",
+    )
+    parser.add_argument("--threads", type=int, help="torch CPU threads; unset: torch's choice")
+    parser.add_argument("--out", type=Path, help="also write the results as JSON to this file")
+    return parser.parse_args(argv)
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    """The process's peak resident set size so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def start_case(device: torch.device) -> float:
+    synchronize(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    return time.perf_counter()
+
+
+def end_case(device: torch.device, started: float) -> dict:
+    synchronize(device)
+    seconds = time.perf_counter() - started
+    memory = {"peak_rss_mib": round(peak_rss_mib(), 1)}
+    if device.type == "cuda":
+        memory["cuda_peak_allocated_mib"] = round(
+            torch.cuda.max_memory_allocated(device) / 2**20, 1
+        )
+    return {"seconds": seconds, **memory}
+
+
+def fastest(timings: list[dict]) -> dict:
+    """The fastest of repeated timings of one case, with every wall time kept."""
+    best = min(timings, key=lambda timing: timing["seconds"])
+    return {**best, "all_seconds": [round(timing["seconds"], 4) for timing in timings]}
+
+
+def benchmark_embedding(sizes: list[int], args: argparse.Namespace, device: torch.device) -> dict:
+    started = start_case(device)
+    model = load_embedding_model(args.model, device=str(device))
+    load = end_case(device, started)
+    n_notes = max(max(sizes), demo.MIN_PATIENTS)
+    texts = [record["note"] for record in demo.make_demo_cohort(n_notes, seed=SEED).notes]
+    words = [len(text.split()) for text in texts]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="embedding-benchmark-") as cache_dir:
+        embed_notes(  # warm-up, untimed, on texts the timed runs do not reuse from the cache
+            [f"warm-up note {i}: breathless and confused." for i in range(WARMUP_NOTES)],
+            model,
+            args.strategy,
+            cache_dir=cache_dir,
+            batch_size=args.embed_batch_size,
+            force=True,
+            progress=False,
+        )
+        for size in sizes:
+            timings = []
+            for _ in range(args.repeats):
+                started = start_case(device)
+                result = embed_notes(
+                    texts[:size],
+                    model,
+                    args.strategy,
+                    cache_dir=cache_dir,
+                    batch_size=args.embed_batch_size,
+                    force=True,
+                    progress=False,
+                )
+                timings.append(end_case(device, started))
+                if result.vectors.shape != (size, model.dimension):
+                    raise RuntimeError(f"embedding {size} notes gave {result.vectors.shape}")
+            measured = fastest(timings)
+            rows.append(
+                {
+                    "notes": size,
+                    # distinct texts sent to the model: notes whose chosen text is identical
+                    # are encoded once
+                    "texts_encoded": result.encoded_now,
+                    **measured,
+                    "notes_per_second": size / measured["seconds"],
+                }
+            )
+    return {
+        "model": model.name,
+        "model_source": model.source,
+        "strategy": args.strategy,
+        "batch_size": args.embed_batch_size,
+        "mean_words_per_note": float(np.mean(words[: max(sizes)])),
+        "repeats": args.repeats,
+        "model_load": load,
+        "runs": rows,
+    }
+
+
+def synthetic_split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Standardised vitals, unit-norm text vectors and labels with both classes present."""
+    X_vital = rng.standard_normal((n, N_TIMESTEPS, N_VITALS)).astype(np.float32)
+    X_text = rng.standard_normal((n, DEFAULT_TEXT_DIM)).astype(np.float32)
+    X_text /= np.linalg.norm(X_text, axis=1, keepdims=True)
+    y = (rng.random(n) < PREVALENCE).astype(np.float32)
+    y[:2] = (0.0, 1.0)  # train_model refuses a split with one class
+    return X_vital, X_text, y
+
+
+def one_epoch(n_train: int, args: argparse.Namespace, device: torch.device) -> tuple[dict, int]:
+    rng = np.random.default_rng(SEED)
+    n_val = max(2, round(args.val_fraction * n_train))
+    train, val = synthetic_split(n_train, rng), synthetic_split(n_val, rng)
+    config = TrainingConfig(epochs=1, patience=1, batch_size=args.train_batch_size, seed=SEED)
+    torch.manual_seed(SEED)
+    model = build_model(ModelConfig(kind="multimodal", n_vital_features=N_VITALS))
+    started = start_case(device)
+    train_model(model, train, val, config, device, log=None, progress=False)
+    return end_case(device, started), n_val
+
+
+def benchmark_training(sizes: list[int], args: argparse.Namespace, device: torch.device) -> dict:
+    one_epoch(WARMUP_SAMPLES, args, device)  # warm-up, untimed
+    rows = []
+    for size in sizes:
+        timings = []
+        for _ in range(args.repeats):
+            timing, n_val = one_epoch(size, args, device)
+            timings.append(timing)
+        measured = fastest(timings)
+        rows.append(
+            {
+                "samples": size,
+                "val_samples": n_val,
+                **measured,
+                "samples_per_second": size / measured["seconds"],
+            }
+        )
+    return {
+        "model": "multimodal (reference MultiModalLSTM)",
+        "timesteps": N_TIMESTEPS,
+        "vital_features": N_VITALS,
+        "text_dim": DEFAULT_TEXT_DIM,
+        "batch_size": args.train_batch_size,
+        "repeats": args.repeats,
+        "runs": rows,
+    }
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine(device: torch.device) -> dict:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    machine = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "device_name": cpu_model(),
+    }
+    if device.type == "cuda":
+        machine["device_name"] = torch.cuda.get_device_name(device)
+        machine["cuda"] = torch.version.cuda
+    return machine
+
+
+def markdown(results: dict) -> str:
+    machine = results["machine"]
+    lines = ["## Machine", "", "| | |", "| --- | --- |"]
+    lines += [f"| {key} | {value} |" for key, value in machine.items()]
+    cuda = machine["device"].startswith("cuda")
+    gpu_head, gpu_rule = (" peak CUDA alloc (MiB) |", " --- |") if cuda else ("", "")
+
+    def gpu_cell(row: dict) -> str:
+        return f" {row['cuda_peak_allocated_mib']:.1f} |" if cuda else ""
+
+    embedding = results.get("embedding")
+    if embedding:
+        load = embedding["model_load"]
+        lines += [
+            "",
+            (
+                f"## Embedding ({embedding['model']}, {embedding['strategy']}, "
+                f"batch {embedding['batch_size']}, "
+                f"{embedding['mean_words_per_note']:.0f} words/note on average; "
+                f"fastest of {embedding['repeats']})"
+            ),
+            "",
+            f"Model load: {load['seconds']:.2f} s.",
+            "",
+            "| notes | texts encoded | wall time (s) | notes/s | peak RSS so far (MiB) |"
+            + gpu_head,
+            "| ---: | ---: | ---: | ---: | ---: |" + gpu_rule,
+        ]
+        for row in embedding["runs"]:
+            lines.append(
+                f"| {row['notes']} | {row['texts_encoded']} | {row['seconds']:.2f} "
+                f"| {row['notes_per_second']:.1f} "
+                f"| {row['peak_rss_mib']:.0f} |" + gpu_cell(row)
+            )
+    training = results.get("training")
+    if training:
+        lines += [
+            "",
+            (
+                f"## One training epoch ({training['model']}, T={training['timesteps']}, "
+                f"F={training['vital_features']}, text {training['text_dim']}-d, "
+                f"batch {training['batch_size']}; includes the validation pass; "
+                f"fastest of {training['repeats']})"
+            ),
+            "",
+            "| train samples | val samples | wall time (s) | samples/s | peak RSS so far (MiB) |"
+            + gpu_head,
+            "| ---: | ---: | ---: | ---: | ---: |" + gpu_rule,
+        ]
+        for row in training["runs"]:
+            lines.append(
+                f"| {row['samples']} | {row['val_samples']} | {row['seconds']:.2f} "
+                f"| {row['samples_per_second']:.0f} | {row['peak_rss_mib']:.0f} |" + gpu_cell(row)
+            )
+    lines += [
+        "",
+        (
+            "Peak RSS is ru_maxrss, the process's high-water mark since start, so it never "
+            "falls between cases."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.repeats < 1:
+        print("error: --repeats must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        device = resolve_device(args.device)
+        results: dict = {"machine": describe_machine(device)}
+        if args.embed_sizes:
+            print(f"embedding {args.embed_sizes} notes on {device} ...", file=sys.stderr)
+            results["embedding"] = benchmark_embedding(args.embed_sizes, args, device)
+        if args.train_sizes:
+            print(f"training one epoch on {args.train_sizes} samples ...", file=sys.stderr)
+            results["training"] = benchmark_training(args.train_sizes, args, device)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(markdown(results))
+    if args.out:
+        save_json(args.out, results)
+        print(f"\nwrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
