@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .errors import PipelineError
+from .errors import PipelineError, first_line
 
 # Versions recorded in every run manifest so a reader can reproduce the numbers.
 RECORDED_PACKAGES = (
@@ -116,22 +116,48 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def read_npz(path: Path, what: str, missing_fix: str, invalid_fix: str) -> dict[str, np.ndarray]:
-    """All arrays of an .npz file, or one clear PipelineError. Pickled objects are never loaded."""
+def require_readable_file(path: Path, what: str, missing_fix: str) -> None:
+    """Raise a PipelineError unless ``path`` is a file this process may open."""
     if not path.is_file():
         raise PipelineError(f"{what} {path} not found; {missing_fix}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        # Checked here because later readers report a permission problem as a format problem.
+        raise PipelineError(
+            f"cannot read {what} {path} ({error.strerror or error}); check its permissions, "
+            "e.g. chmod u+r"
+        ) from error
+
+
+def read_npz(path: Path, what: str, missing_fix: str, invalid_fix: str) -> dict[str, np.ndarray]:
+    """All arrays of an .npz file, or one clear PipelineError. Pickled objects are never loaded."""
+    require_readable_file(path, what, missing_fix)
     if not zipfile.is_zipfile(path):
         raise PipelineError(f"{what} {path} is not an .npz archive; {invalid_fix}")
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+            arrays = {key: data[key] for key in data.files}
     except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise PipelineError(
+                f"{what} {path} holds Python objects (pickled arrays), which are not loaded for "
+                "safety; save ids and names as string arrays, e.g. ids.astype(str)"
+            ) from error
         raise PipelineError(
-            f"{what} {path} holds Python objects (pickled arrays), which are not loaded for "
-            "safety; save ids and names as string arrays, e.g. ids.astype(str)"
+            f"{what} {path} holds a damaged array ({first_line(error)}); {invalid_fix}"
         ) from error
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
         raise PipelineError(f"{what} {path} is damaged or truncated ({error}); {invalid_fix}") from error
+    # np.load hands back a zip member that is not a .npy file as raw bytes.
+    not_arrays = sorted(key for key, value in arrays.items() if not isinstance(value, np.ndarray))
+    if not_arrays:
+        raise PipelineError(
+            f"{what} {path} is a zip archive but {not_arrays[0]!r} in it is not a numpy array; "
+            f"{invalid_fix}"
+        )
+    return arrays
 
 
 def sha256_of_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -17,16 +17,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from pickle import UnpicklingError
 
 import numpy as np
 import torch
 
-from .artifacts import write_atomically
-from .errors import PipelineError
+from .artifacts import require_readable_file, write_atomically
+from .errors import PipelineError, first_line
 from .model import ModelConfig, build_model
 from .training import TrainingConfig, TrainingResult, VitalStandardizer, predict_proba
 
 CHECKPOINT_FORMAT = 1
+# What loading and rebuilding raise for a file that is not a checkpoint of this format.
+NOT_A_CHECKPOINT = (
+    OSError,
+    RuntimeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    UnpicklingError,
+)
 
 
 def save_checkpoint(
@@ -65,15 +76,22 @@ class LoadedModel:
         X_vital = np.asarray(X_vital, dtype=np.float32)
         X_text = np.asarray(X_text, dtype=np.float32)
         expected_text = self.config.text_dim
-        if X_vital.ndim != 3 or X_vital.shape[2] != self.config.n_vital_features:
+        n_features = self.config.n_vital_features
+        if X_vital.ndim != 3 or X_vital.shape[1] == 0 or X_vital.shape[2] != n_features:
             raise PipelineError(
-                f"the checkpoint expects vitals of shape (N, T, {self.config.n_vital_features}), "
+                f"the checkpoint expects vitals of shape (N, T >= 1, {n_features}), "
                 f"got {X_vital.shape}; use data prepared with the same vital-sign features"
             )
         if X_text.ndim != 2 or X_text.shape[1] != expected_text or len(X_text) != len(X_vital):
             raise PipelineError(
                 f"the checkpoint expects note embeddings of shape ({len(X_vital)}, {expected_text}), "
                 f"got {X_text.shape}; embed the notes with the same model"
+            )
+        n_bad = int((~np.isfinite(X_vital)).sum() + (~np.isfinite(X_text)).sum())
+        if n_bad:
+            raise PipelineError(
+                f"the inputs hold {n_bad} NaN or infinite values; impute or drop them before "
+                "predicting"
             )
         if self.standardizer is not None:
             X_vital = self.standardizer.transform(X_vital)
@@ -82,20 +100,19 @@ class LoadedModel:
 
 def load_checkpoint(path: str | os.PathLike) -> LoadedModel:
     path = Path(path)
-    if not path.is_file():
-        raise PipelineError(
-            f"checkpoint {path} not found; train a model with train_multimodal_lstm.py"
-        )
+    require_readable_file(path, "checkpoint", "train a model with train_multimodal_lstm.py")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         config = ModelConfig.from_dict(payload["model_config"])
         network = build_model(config)
         network.load_state_dict(payload["state_dict"])
-    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:
+        stats = payload.get("standardizer")
+        standardizer = VitalStandardizer.from_dict(stats) if stats else None
+        threshold = float(payload["threshold"])
+    except NOT_A_CHECKPOINT as error:
         raise PipelineError(
-            f"{path} is not a checkpoint written by train_multimodal_lstm.py ({error})"
+            f"{path} is not a checkpoint written by train_multimodal_lstm.py "
+            f"({type(error).__name__}: {first_line(error)})"
         ) from error
     network.eval()
-    stats = payload.get("standardizer")
-    standardizer = VitalStandardizer.from_dict(stats) if stats else None
-    return LoadedModel(network, config, standardizer, float(payload["threshold"]), payload)
+    return LoadedModel(network, config, standardizer, threshold, payload)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -202,7 +203,7 @@ class EmbeddingCache:
             try:
                 with np.load(shard, allow_pickle=False) as data:
                     vectors.update(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 continue  # a damaged shard is only a cache miss: its texts are encoded again
         return vectors
 

@@ -18,7 +18,21 @@ import numpy as np
 from .artifacts import read_npz, save_npz
 from .errors import PipelineError
 from .pairing import NO_NOTE, Pairing
-from .vitals import SPLITS, Vitals, load_vitals
+from .vitals import (
+    SPLITS,
+    VITAL_AXES,
+    Vitals,
+    load_vitals,
+    read_feature_names,
+    read_ids,
+    read_labels,
+    read_real_array,
+)
+
+# The axes of the note-embedding array, named in messages about its shape.
+TEXT_AXES = ("samples", "embedding dimensions")
+# DeLong's variance of an AUROC needs two samples of each class (evaluation.delong_test).
+DELONG_MIN_PER_CLASS = 2
 
 
 @dataclass(frozen=True)
@@ -38,20 +52,45 @@ class MultimodalData:
     splits: dict[str, MultimodalSplit]
     meta: dict
     feature_names: tuple[str, ...] | None = None
+    labels_path: Path | None = None  # the file the labels were read from, named in messages
 
     @property
     def has_ids(self) -> bool:
         return all(split.ids is not None for split in self.splits.values())
 
     def require_both_classes(self) -> None:
-        """AUROC, early stopping and the class weight all need both labels in every split."""
+        """Check, before training, the class counts that the evaluation will need.
+
+        AUROC, early stopping and the class weight need both labels in every split; DeLong's
+        test on the test split needs two of each; with ids, the patient-level bootstrap needs a
+        test patient with a positive row and one without.
+        """
+        source = f"{self.labels_path}: " if self.labels_path else ""
         for name, split in self.splits.items():
             present = sorted(set(np.unique(split.y).tolist()))
             if len(present) < 2:
+                only = present[0] if present else "none"
                 raise PipelineError(
-                    f"the {name} split has only label {present[0] if present else 'none'} "
-                    f"({len(split)} samples); AUROC is undefined, so every split needs both "
-                    "classes: re-split your data, stratified by label"
+                    f"{source}the {name} split has only label {only} ({len(split)} samples); "
+                    "AUROC is undefined, so every split needs both classes: re-split your data, "
+                    "stratified by label"
+                )
+        test = self.splits["test"]
+        n_positive = int(test.y.sum())
+        n_negative = len(test) - n_positive
+        if min(n_positive, n_negative) < DELONG_MIN_PER_CLASS:
+            raise PipelineError(
+                f"{source}the test split has {n_positive} positive and {n_negative} negative "
+                f"samples; DeLong's test needs at least {DELONG_MIN_PER_CLASS} of each: re-split "
+                "your data with a larger test split, stratified by label"
+            )
+        if test.ids is not None:
+            positive_ids = set(test.ids[test.y == 1].tolist())
+            if positive_ids >= set(test.ids.tolist()):
+                raise PipelineError(
+                    f"{source}every patient id in the test split has a positive sample, so the "
+                    "patient-level bootstrap cannot stratify; re-split by patient so the test "
+                    "split also holds patients without deterioration"
                 )
 
 
@@ -97,47 +136,56 @@ def load_multimodal_data(
     labels = None
     if vitals_path is not None:
         labels = {name: split.y for name, split in load_vitals(vitals_path).splits.items()}
-    elif not all(f"y_{name}" in arrays for name in SPLITS):
+    elif not any(f"y_{name}" in arrays for name in SPLITS):
+        found = ", ".join(sorted(arrays)) or "none"
         raise PipelineError(
-            f"{path} has no labels (y_train/y_val/y_test), as in the reference layout; pass the "
-            "vital-sign file that holds them with --vitals processed_data.npz"
+            f"{path} has no labels (y_train/y_val/y_test; keys found: {found}), as in the "
+            "reference layout; pass the vital-sign file that holds them with "
+            "--vitals processed_data.npz"
         )
     splits = {name: _split(arrays, path, name, labels) for name in SPLITS}
     _check_consistent(splits, path)
-    meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
-    names = tuple(arrays["feature_names"].astype(str).tolist()) if "feature_names" in arrays else None
-    return MultimodalData(splits, meta, names)
+    names = read_feature_names(arrays, path, splits["train"].X_vital.shape[2])
+    labels_path = Path(vitals_path) if vitals_path is not None else path
+    return MultimodalData(splits, _meta(arrays, path), names, labels_path)
 
 
 def _split(arrays: dict, path: Path, name: str, labels: dict | None) -> MultimodalSplit:
-    found = ", ".join(sorted(arrays))
-    for key in (f"X_vital_{name}", f"X_text_{name}"):
-        if key not in arrays:
-            raise PipelineError(f"{path} has no key {key!r}; keys found: {found}")
-    X_vital = arrays[f"X_vital_{name}"].astype(np.float32)
-    X_text = arrays[f"X_text_{name}"].astype(np.float32)
-    y = labels[name] if labels is not None else arrays[f"y_{name}"]
-    y = np.asarray(y).reshape(len(y), -1)[:, 0] if np.ndim(y) == 2 else np.asarray(y)
-    if X_vital.ndim != 3 or X_text.ndim != 2:
-        raise PipelineError(
-            f"{path}: X_vital_{name} must be (N, T, F) and X_text_{name} (N, D); got "
-            f"{X_vital.shape} and {X_text.shape}"
-        )
+    X_vital = read_real_array(arrays, path, f"X_vital_{name}", VITAL_AXES, name)
+    X_text = read_real_array(arrays, path, f"X_text_{name}", TEXT_AXES, name)
+    y = labels[name] if labels is not None else read_labels(arrays, path, name)
     if not (len(X_vital) == len(X_text) == len(y)):
         source = "the --vitals file" if labels is not None else str(path)
         raise PipelineError(
             f"{path}: split {name!r} has {len(X_vital)} vital rows, {len(X_text)} text rows and "
             f"{len(y)} labels (from {source}); they must match row for row"
         )
-    if not set(np.unique(y).tolist()) <= {0, 1}:
-        raise PipelineError(f"{path}: y_{name} is not binary; labels must be 0 or 1")
-    for key, values in ((f"X_vital_{name}", X_vital), (f"X_text_{name}", X_text)):
-        n_bad = int(values.size - np.count_nonzero(np.isfinite(values)))
-        if n_bad:
-            raise PipelineError(f"{path}: {key} contains {n_bad} NaN or infinite values")
     note_index = arrays.get(f"note_index_{name}")
-    ids = arrays[f"ids_{name}"].astype(str) if f"ids_{name}" in arrays else None
-    return MultimodalSplit(X_vital, X_text, y.astype(np.int64), note_index, ids)
+    if note_index is not None and (
+        note_index.shape != (len(y),) or note_index.dtype.kind not in "iu"
+    ):
+        raise PipelineError(
+            f"{path}: note_index_{name} has shape {note_index.shape} and dtype "
+            f"{note_index.dtype}, expected ({len(y)},) integers; re-create the file with "
+            "download_and_prepare_clinical_notes.py"
+        )
+    ids = read_ids(arrays, path, name, f"X_vital_{name}", len(y))
+    return MultimodalSplit(X_vital, X_text, y, note_index, ids)
+
+
+def _meta(arrays: dict, path: Path) -> dict:
+    if "meta" not in arrays:
+        return {}
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError:
+        meta = None
+    if not isinstance(meta, dict):
+        raise PipelineError(
+            f"{path}: meta is not a JSON object; re-create the file with "
+            "download_and_prepare_clinical_notes.py, or remove the key"
+        )
+    return meta
 
 
 def _check_consistent(splits: dict[str, MultimodalSplit], path: Path) -> None:

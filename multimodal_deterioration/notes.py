@@ -6,12 +6,15 @@ so the split slice syntax (``train[:25]``) means the same thing for a local file
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
+from .artifacts import require_readable_file
 from .errors import PipelineError, first_line
 
 # The reference notes: ~30,000 published case reports with structured summaries.
@@ -81,6 +84,7 @@ def load_notes(
 
 def _load_local(path: str, split: str):
     from datasets import load_dataset
+    from pyarrow import ArrowException
 
     file_path = Path(path)
     builder = LOCAL_BUILDERS.get(file_path.suffix.lower())
@@ -88,12 +92,14 @@ def _load_local(path: str, split: str):
         raise PipelineError(
             f"notes file {path} has an unsupported type; use .jsonl, .json, .csv or .parquet"
         )
-    if not file_path.is_file():
-        raise PipelineError(f"notes file {path} not found; check the path given to --notes")
+    require_readable_file(file_path, "notes file", "check the path given to --notes")
     if file_path.stat().st_size == 0:
         raise PipelineError(f"notes file {path} is empty; it needs one note per row or line")
     try:
-        return load_dataset(builder, data_files=str(file_path), split=split)
+        with _datasets_silenced():
+            return load_dataset(builder, data_files=str(file_path), split=split)
+    except ArrowException as error:  # a ValueError too, but a broken file, not a bad split
+        raise _invalid_notes_file(file_path, error) from error
     except ValueError as error:
         if "corresponds to no data" in str(error):
             raise PipelineError(
@@ -105,10 +111,55 @@ def _load_local(path: str, split: str):
             "split, 'train', which can be sliced, e.g. --split 'train[:25]'"
         ) from error
     except Exception as error:  # datasets wraps parser errors in several library-specific types
-        raise PipelineError(
-            f"cannot read notes file {path} as {file_path.suffix} ({first_line(error)}); "
-            "check that it is valid and matches its extension"
-        ) from error
+        raise _invalid_notes_file(file_path, error) from error
+
+
+def _invalid_notes_file(file_path: Path, error: Exception) -> PipelineError:
+    # datasets wraps the parser's error in a generic one; the innermost cause says what is wrong.
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return PipelineError(
+        f"cannot read notes file {file_path} as {file_path.suffix} ({first_line(error)}); "
+        "check that it is valid and matches its extension"
+    )
+
+
+@contextlib.contextmanager
+def _datasets_silenced() -> Iterator[None]:
+    """Hide datasets' progress bar and error log while a local file loads.
+
+    The file loads in a moment, and a failure is reported once, by our own message.
+    """
+    import datasets
+
+    verbosity = datasets.logging.get_verbosity()
+    bars_were_disabled = datasets.are_progress_bars_disabled()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        datasets.logging.set_verbosity(verbosity)
+        if not bars_were_disabled:
+            datasets.enable_progress_bars()
+
+
+@contextlib.contextmanager
+def _hub_retries_quiet() -> Iterator[None]:
+    """Keep the download progress bars but drop huggingface_hub's log line per retry.
+
+    Offline, the Hub client retries five times and logs each attempt; the user needs the one
+    message that follows, which offers --notes and --demo.
+    """
+    import logging
+
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        hub_logger.setLevel(level)
 
 
 def _load_hub(dataset_id: str, split: str):
@@ -120,7 +171,8 @@ def _load_hub(dataset_id: str, split: str):
         "or try the pipeline with --demo"
     )
     try:
-        return load_dataset(dataset_id, split=split)
+        with _hub_retries_quiet():
+            return load_dataset(dataset_id, split=split)
     except DatasetNotFoundError as error:
         raise PipelineError(
             f"dataset {dataset_id!r} was not found on the Hugging Face Hub; check the name, "

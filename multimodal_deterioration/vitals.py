@@ -16,6 +16,8 @@ from .artifacts import read_npz
 from .errors import PipelineError
 
 SPLITS = ("train", "val", "test")
+# The axes of a vital-sign array, named in messages about its shape.
+VITAL_AXES = ("samples", "time steps", "features")
 
 
 @dataclass(frozen=True)
@@ -58,58 +60,60 @@ def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
     )
     splits = {}
     for split in SPLITS:
-        X = _vital_array(arrays, path, split)
+        X = read_real_array(arrays, path, f"X_{split}", VITAL_AXES, split)
         y = _labels(arrays, path, split, len(X)) if require_labels else None
-        ids = _ids(arrays, path, split, len(X))
+        ids = read_ids(arrays, path, split, f"X_{split}", len(X))
         splits[split] = VitalSplit(X=X, y=y, ids=ids)
     _check_same_shape_across_splits(splits, path)
-    feature_names = _feature_names(arrays, path, splits["train"].X.shape[2])
+    feature_names = read_feature_names(arrays, path, splits["train"].X.shape[2])
     return Vitals(splits=splits, feature_names=feature_names, path=path)
 
 
-def _missing_key(arrays: dict, path: Path, key: str, expected: str) -> PipelineError:
+def missing_key(arrays: dict, path: Path, key: str, expected: str) -> PipelineError:
     found = ", ".join(sorted(arrays)) or "none"
     return PipelineError(f"{path} has no key {key!r} ({expected}); keys found: {found}")
 
 
-def _vital_array(arrays: dict, path: Path, split: str) -> np.ndarray:
-    key = f"X_{split}"
+def read_real_array(
+    arrays: dict, path: Path, key: str, axes: tuple[str, ...], split: str
+) -> np.ndarray:
+    """``arrays[key]`` as finite float32 with one non-empty axis per name in ``axes``."""
     if key not in arrays:
-        raise _missing_key(arrays, path, key, "vital signs of shape (N, T, F)")
+        raise missing_key(arrays, path, key, f"a real array of ({', '.join(axes)})")
     X = arrays[key]
-    if X.ndim != 3:
+    if X.ndim != len(axes):
         raise PipelineError(
-            f"{path}: {key} has shape {X.shape}, expected 3 dimensions (samples, time steps, "
-            "features)"
+            f"{path}: {key} has shape {X.shape}, expected {len(axes)} dimensions "
+            f"({', '.join(axes)})"
         )
     if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
         raise PipelineError(f"{path}: {key} has dtype {X.dtype}, expected real numbers")
-    if len(X) == 0:
-        raise PipelineError(f"{path}: {key} has no samples; every split needs at least one")
-    X = X.astype(np.float32)
-    n_bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
-    if n_bad:
+    empty = [axis for axis, size in zip(axes, X.shape) if size == 0]
+    if empty:
         raise PipelineError(
-            f"{path}: {key} contains {n_bad} NaN or infinite values; impute or drop them before "
-            "running the pipeline"
+            f"{path}: {key} has no {empty[0]} (shape {X.shape}); every split needs at least one"
+        )
+    X = X.astype(np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        bad_samples = int(bad.reshape(len(X), -1).any(axis=1).sum())
+        raise PipelineError(
+            f"{path}: {key} contains {int(bad.sum())} NaN or infinite values in {bad_samples} "
+            f"of {len(X)} {split} samples; impute or drop them before running the pipeline"
         )
     return X
 
 
-def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
+def read_labels(arrays: dict, path: Path, split: str) -> np.ndarray:
+    """``y_{split}`` as int64 0/1 of shape (N,); (N, 1) is flattened."""
     key = f"y_{split}"
     if key not in arrays:
-        raise _missing_key(arrays, path, key, "binary labels of shape (N,) or (N, 1)")
+        raise missing_key(arrays, path, key, "binary labels of shape (N,) or (N, 1)")
     y = arrays[key]
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
         raise PipelineError(f"{path}: {key} has shape {y.shape}, expected (N,) or (N, 1)")
-    if len(y) != n_samples:
-        raise PipelineError(
-            f"{path}: {key} has {len(y)} labels but X_{split} has {n_samples} samples; "
-            "they must match row for row"
-        )
     if y.dtype.kind not in "biuf":
         raise PipelineError(f"{path}: {key} has dtype {y.dtype}, expected binary 0/1 labels")
     values = set(np.unique(y).tolist())
@@ -121,7 +125,17 @@ def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _ids(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray | None:
+def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
+    y = read_labels(arrays, path, split)
+    if len(y) != n_samples:
+        raise PipelineError(
+            f"{path}: y_{split} has {len(y)} labels but X_{split} has {n_samples} samples; "
+            "they must match row for row"
+        )
+    return y
+
+
+def read_ids(arrays: dict, path: Path, split: str, x_key: str, n_samples: int) -> np.ndarray | None:
     key = f"ids_{split}"
     if key not in arrays:
         return None
@@ -130,7 +144,7 @@ def _ids(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray | N
         ids = ids[:, 0]
     if ids.ndim != 1 or len(ids) != n_samples:
         raise PipelineError(
-            f"{path}: {key} has shape {ids.shape}, expected ({n_samples},) to match X_{split}"
+            f"{path}: {key} has shape {ids.shape}, expected ({n_samples},) to match {x_key}"
         )
     return ids.astype(str)
 
@@ -150,7 +164,7 @@ def _check_same_shape_across_splits(splits: dict[str, VitalSplit], path: Path) -
         )
 
 
-def _feature_names(arrays: dict, path: Path, n_features: int) -> tuple[str, ...] | None:
+def read_feature_names(arrays: dict, path: Path, n_features: int) -> tuple[str, ...] | None:
     if "feature_names" not in arrays:
         return None
     names = np.asarray(arrays["feature_names"]).astype(str).ravel()
