@@ -193,6 +193,12 @@ def main(argv=None) -> int:
         method = resolve_method(args.pairing, vitals.has_ids, notes.ids is not None)
         log.say(f"{notes.source} [{notes.split}]: {len(notes)} notes; pairing will be {method!r}")
 
+    # Pairing needs no embeddings: a pairing that cannot work fails before the slow steps.
+    with log.stage("Pairing notes with vitals"):
+        pairing = pair(sizes, len(notes), method, args.seed, vitals_ids(vitals), notes.ids)
+        for warning in pairing.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+
     with log.stage("Features: keyword + negation-aware"):
         features = extract_features(
             notes.texts,
@@ -218,11 +224,6 @@ def main(argv=None) -> int:
         log.say(
             f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors"
         )
-
-    with log.stage("Pairing notes with vitals"):
-        pairing = pair(sizes, len(notes), method, args.seed, vitals_ids(vitals), notes.ids)
-        for warning in pairing.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
 
     with log.stage("Writing outputs"):
         meta = build_meta(args, notes, model, embedded, pairing)

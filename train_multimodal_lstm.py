@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from dataclasses import asdict
+from datetime import datetime, timezone
 
 # ---- Defaults: the reference setup. Edit here, or override with the flag named beside each. ----
 DATA_FILE = "multimodal_data.npz"  # --data
@@ -227,6 +228,7 @@ def main(argv=None) -> int:
                 "ablations_setting": args.ablations,
                 "ablations_auto_limit": args.ablations_auto_limit,
             },
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seed": config.main_seed,
             "device": str(device),
             "data_file": str(args.data),
