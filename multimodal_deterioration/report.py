@@ -182,7 +182,7 @@ def notes_sentence(
         else ""
     )
     return (
-        f"Clinical notes ({notes.get('count', 'n/a'):,} from {notes.get('source', 'an unrecorded source')}"
+        f"Clinical notes ({notes.get('count', 0):,} from {notes.get('source', 'an unrecorded source')}"
         f"{', split ' + notes['split'] if notes.get('split') else ''}) were embedded with "
         f"{embedding.get('name')} ({embedding.get('dimension')} dimensions{revision}; text: "
         f"{strategy_text}; L2-normalised) and paired with the samples {pairing_phrase(pairing)}."

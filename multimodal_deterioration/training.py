@@ -19,7 +19,6 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
-from .devices import resolve_device  # noqa: F401  (re-exported: part of the training API)
 from .errors import PipelineError
 
 # Batch size for inference only; it affects speed and memory, not the result.

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
+from multimodal_deterioration.devices import resolve_device
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.model import ModelConfig, build_model
 from multimodal_deterioration.training import (
@@ -16,7 +17,6 @@ from multimodal_deterioration.training import (
     VitalStandardizer,
     positive_class_weight,
     predict_proba,
-    resolve_device,
     seed_everything,
     train_model,
 )
