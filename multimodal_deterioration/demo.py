@@ -38,7 +38,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from .artifacts import save_npz, write_atomically
+from .artifacts import save_npz, save_text
 from .errors import PipelineError
 
 DEMO_VITALS_FILENAME = "processed_data.npz"
@@ -199,9 +199,7 @@ def write_demo_inputs(
     out_dir = Path(out_dir)
     vitals_path = save_npz(out_dir / DEMO_VITALS_FILENAME, **cohort.vitals)
     lines = "".join(json.dumps(record) + "\n" for record in cohort.notes)
-    notes_path = write_atomically(
-        out_dir / DEMO_NOTES_FILENAME, lambda tmp: tmp.write_text(lines, encoding="utf-8")
-    )
+    notes_path = save_text(out_dir / DEMO_NOTES_FILENAME, lines)
     return DemoInputs(
         vitals_path=vitals_path, notes_path=notes_path, n_patients=n_patients, seed=seed
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plots
-from .artifacts import write_atomically
+from .artifacts import save_text
 from .results import DISPLAY_NAMES, LEAK_RETAINED_FRACTION
 
 # The quoted baseline above which "little room to improve" is stated as a limitation.
@@ -494,4 +494,4 @@ def write_report(
 ) -> Path:
     path = Path(path)
     text = render_report(results, figures, path.parent)
-    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return save_text(path, text)
