@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,12 @@ SPLIT = "train"  # --split: e.g. "train[:1000]" for a quick test
 NOTES_FILE = None  # --notes: a local .jsonl/.json/.csv/.parquet instead of the Hub dataset
 TEXT_COLUMN = "note"  # --text-column
 ID_COLUMN = None  # --id-column: note column holding the ids of ids_{split} in the vitals
+TIME_COLUMN = None  # --time-column: note chart time; only notes charted by times_{split} are used
+NOTE_WINDOW_HOURS = None  # --note-window-hours: also drop notes older than this before the prediction
+CATEGORY_COLUMN = None  # --category-column: note category, for --exclude-category
+EXCLUDE_CATEGORIES = ()  # --exclude-category (repeatable), e.g. ("Discharge summary",)
+NOTE_AGGREGATION = "mean"  # --note-aggregation: mean | last, over a sample's eligible notes
+ALLOW_UNTIMED_NOTES = False  # --allow-untimed-notes: several notes per id without chart times
 VITALS_FILE = "processed_data.npz"  # --vitals
 OUT_DIR = "."  # --out-dir
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # --model: packaged offline by default
@@ -41,6 +48,7 @@ DEMO_INPUT_DIR = "demo_inputs"
 def parse_args(argv):
     from multimodal_deterioration.devices import DEVICE_CHOICES
     from multimodal_deterioration.embeddings import TEXT_STRATEGIES
+    from multimodal_deterioration.linkage import AGGREGATIONS
     from multimodal_deterioration.pairing import PAIRING_METHODS
 
     parser = argparse.ArgumentParser(
@@ -123,6 +131,50 @@ def parse_args(argv):
     pairing.add_argument(
         "--seed", type=int, default=SEED, help="seed of the random pairing (default: %(default)s)"
     )
+    linked = parser.add_argument_group(
+        "linked notes (pairing by id): which notes may describe a sample, and how they combine"
+    )
+    linked.add_argument(
+        "--time-column",
+        default=TIME_COLUMN,
+        help="note column with the chart time (datetime or number); a note is used for a sample "
+        "only if charted at or before its prediction time, times_{split} in the vitals",
+    )
+    linked.add_argument(
+        "--note-window-hours",
+        type=float,
+        default=NOTE_WINDOW_HOURS,
+        metavar="H",
+        help="also drop notes charted more than H hours before the prediction time (numeric "
+        "times: H in their unit)",
+    )
+    linked.add_argument(
+        "--category-column",
+        default=CATEGORY_COLUMN,
+        help="note column with the note category, for --exclude-category",
+    )
+    linked.add_argument(
+        "--exclude-category",
+        action="append",
+        default=list(EXCLUDE_CATEGORIES),
+        metavar="NAME",
+        help="never use notes of this category (case-insensitive; repeatable), e.g. "
+        "'Discharge summary'",
+    )
+    linked.add_argument(
+        "--note-aggregation",
+        default=NOTE_AGGREGATION,
+        choices=AGGREGATIONS,
+        help="a sample's text vector: the L2-normalised mean of its eligible notes' embeddings, "
+        "or the most recent note's (default: %(default)s)",
+    )
+    linked.add_argument(
+        "--allow-untimed-notes",
+        action="store_true",
+        default=ALLOW_UNTIMED_NOTES,
+        help="link several notes per id without chart times; only if every note was written "
+        "before the prediction time (outputs then say timing was not checked)",
+    )
     demo = parser.add_argument_group("demo")
     demo.add_argument(
         "--demo",
@@ -159,8 +211,8 @@ def main(argv=None) -> int:
     )
     from multimodal_deterioration.features import extract_features
     from multimodal_deterioration.multimodal_data import assemble, save_multimodal_data
-    from multimodal_deterioration.notes import load_notes
-    from multimodal_deterioration.pairing import pair, resolve_method
+    from multimodal_deterioration.notes import open_notes
+    from multimodal_deterioration.pairing import pair_notes_with_vitals, resolve_method
     from multimodal_deterioration.vitals import load_vitals
 
     started = time.perf_counter()
@@ -170,11 +222,11 @@ def main(argv=None) -> int:
     if args.demo:
         with log.stage("Demo: writing a synthetic linked cohort"):
             inputs = demo.write_demo_inputs(out_dir / DEMO_INPUT_DIR, n_patients=args.demo_patients)
-            args.notes, args.vitals, args.id_column = (
-                str(inputs.notes_path),
-                str(inputs.vitals_path),
-                demo.DEMO_NOTES_ID_COLUMN,
-            )
+            args.notes, args.vitals = str(inputs.notes_path), str(inputs.vitals_path)
+            args.id_column = demo.DEMO_NOTES_ID_COLUMN
+            if args.time_column is None and not args.allow_untimed_notes:
+                args.time_column = demo.DEMO_TIME_COLUMN
+            args.category_column = args.category_column or demo.DEMO_CATEGORY_COLUMN
             log.say(
                 f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, {inputs.notes_path}"
             )
@@ -183,19 +235,29 @@ def main(argv=None) -> int:
         vitals = load_vitals(args.vitals)
         sizes = {name: len(split) for name, split in vitals.splits.items()}
         log.say(
-            f"{args.vitals}: {sizes}, {vitals.n_timesteps} steps x {vitals.n_features} features, ids: {'yes' if vitals.has_ids else 'no'}"
+            f"{args.vitals}: {sizes}, {vitals.n_timesteps} steps x {vitals.n_features} features, ids: {'yes' if vitals.has_ids else 'no'}, prediction times: {'yes' if vitals.has_times else 'no'}"
         )
 
     with log.stage("Notes: loading"):
-        notes = load_notes(
-            args.dataset, args.split, args.text_column, args.id_column, notes_file=args.notes
+        source = open_notes(
+            args.dataset,
+            args.split,
+            args.text_column,
+            args.id_column,
+            notes_file=args.notes,
+            other_columns=linkage_columns(args),
         )
-        method = resolve_method(args.pairing, vitals.has_ids, notes.ids is not None)
-        log.say(f"{notes.source} [{notes.split}]: {len(notes)} notes; pairing will be {method!r}")
+        method = resolve_method(args.pairing, vitals.has_ids, source.id_column is not None)
+        log.say(f"{source.source} [{source.split}]: {len(source)} notes; pairing will be {method!r}")
 
-    # Pairing needs no embeddings: a pairing that cannot work fails before the slow steps.
+    # Pairing reads only ids, times and categories: a pairing that cannot work fails, and unused
+    # notes are dropped, before the slow steps.
     with log.stage("Pairing notes with vitals"):
-        pairing = pair(sizes, len(notes), method, args.seed, vitals_ids(vitals), notes.ids)
+        pairing, notes = pair_notes_with_vitals(
+            vitals, source, method, args.seed, linkage_rule(args)
+        )
+        if len(notes) < len(source):
+            log.say(f"{len(notes)} of {len(source)} notes are used by some sample; only they go on")
         for warning in pairing.warnings:
             print(f"warning: {warning}", file=sys.stderr)
 
@@ -238,10 +300,23 @@ def main(argv=None) -> int:
     return 0
 
 
-def vitals_ids(vitals):
-    if not vitals.has_ids:
-        return None
-    return {name: split.ids for name, split in vitals.splits.items()}
+def linkage_rule(args):
+    from multimodal_deterioration.linkage import LinkageRule
+
+    return LinkageRule(
+        time_column=args.time_column,
+        window_hours=args.note_window_hours,
+        category_column=args.category_column,
+        exclude_categories=tuple(args.exclude_category),
+        aggregation=args.note_aggregation,
+        allow_untimed_notes=args.allow_untimed_notes,
+    )
+
+
+def linkage_columns(args) -> list[tuple[str, str]]:
+    """Note columns the linked-notes flags name, to be checked before anything is read."""
+    named = [(args.time_column, "--time-column"), (args.category_column, "--category-column")]
+    return [(column, flag) for column, flag in named if column is not None]
 
 
 def build_meta(args, notes, model, embedded, pairing) -> dict:
@@ -255,6 +330,8 @@ def build_meta(args, notes, model, embedded, pairing) -> dict:
             "source": notes.source,
             "split": notes.split,
             "count": len(notes),
+            "loaded": notes.loaded,
+            "kept": len(notes),
             "text_column": notes.text_column,
             "id_column": notes.id_column,
             "empty_notes": embedded.empty_notes,
@@ -270,6 +347,8 @@ def build_meta(args, notes, model, embedded, pairing) -> dict:
 
 
 def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> None:
+    from multimodal_deterioration.linkage import describe_linkage
+
     summary = pairing.summary()
     banner = "SYNTHETIC DEMO DATA - not clinical evidence. " if args.demo else ""
     linked = (
@@ -278,14 +357,22 @@ def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> 
         else f"notes were paired {summary['method']}ly, NOT by patient: any effect of the text "
         "cannot be attributed to clinical information"
     )
+    kept = f" of {notes.loaded} loaded" if notes.loaded not in (None, len(notes)) else ""
     print(
-        f"\n== Summary\n{banner}{len(notes)} notes ({embedded.empty_notes} empty), pairing '{summary['method']}': {linked}."
+        f"\n== Summary\n{banner}{len(notes)} notes{kept} ({embedded.empty_notes} empty), pairing '{summary['method']}': {linked}."
     )
     for split, n_samples in summary["samples"].items():
-        print(
-            f"  {split:<5} {n_samples:6d} samples, {summary['unique_notes_used'][split]:6d} distinct notes, "
-            f"{summary['reused_samples'][split]:5d} reusing a note, {summary['samples_without_note'][split]:5d} without a note"
+        linked_notes = (
+            f", {summary['eligible_links'][split]:6d} note links"
+            if "eligible_links" in summary
+            else f", {summary['reused_samples'][split]:5d} reusing a note"
         )
+        print(
+            f"  {split:<5} {n_samples:6d} samples, {summary['unique_notes_used'][split]:6d} distinct notes"
+            f"{linked_notes}, {summary['samples_without_note'][split]:5d} without a note"
+        )
+    if describe_linkage(summary):
+        print(textwrap.fill(describe_linkage(summary), width=100))
     print("Time per stage:")
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {total_seconds:7.1f} s")

@@ -1,7 +1,9 @@
 """``multimodal_data.npz``: the one file the preparation script hands to the training script.
 
 Layout (DESIGN.md): ``X_vital_{split}``, ``X_text_{split}``, ``y_{split}``, ``note_index_{split}``
-(row of the paired note, -1 if none), optional ``ids_{split}`` and ``feature_names``, and ``meta``
+(row of the paired note, the most recent when several are aggregated, -1 if none),
+``note_count_{split}`` (notes aggregated per sample), optional ``ids_{split}`` and
+``feature_names``, and ``meta``
 (a JSON string). The reference layout (vitals and text without labels) is read too, with the
 labels taken from the user's ``processed_data.npz``.
 """
@@ -17,6 +19,7 @@ import numpy as np
 
 from .artifacts import read_npz, save_npz
 from .errors import PipelineError
+from .linkage import SampleNotes
 from .pairing import NO_NOTE, Pairing
 from .vitals import (
     SPLITS,
@@ -40,8 +43,9 @@ class MultimodalSplit:
     X_vital: np.ndarray  # (N, T, F) float32
     X_text: np.ndarray  # (N, D) float32; zeros where a sample has no note
     y: np.ndarray  # (N,) int64
-    note_index: np.ndarray | None  # (N,) int64, -1 where no note
+    note_index: np.ndarray | None  # (N,) int64, -1 where no note; the most recent of several
     ids: np.ndarray | None  # (N,) str
+    note_count: np.ndarray | None = None  # (N,) int64, notes aggregated into X_text
 
     def __len__(self) -> int:
         return len(self.y)
@@ -95,16 +99,43 @@ class MultimodalData:
 
 
 def assemble(vitals: Vitals, embeddings: np.ndarray, pairing: Pairing, meta: dict) -> MultimodalData:
-    """Give every sample the embedding of its paired note (a zero vector where it has none)."""
+    """Give every sample the aggregate of its notes' embeddings (a zero vector where it has none).
+
+    ``mean``: the L2-normalised mean of the notes' embeddings; ``last``: the most recent note's.
+    A single note's embedding is used as it is.
+    """
     splits = {}
     for name in SPLITS:
         vital_split = vitals.splits[name]
-        index = pairing.note_index[name]
-        text = np.zeros((len(index), embeddings.shape[1]), dtype=np.float32)
-        has_note = index != NO_NOTE
-        text[has_note] = embeddings[index[has_note]]
-        splits[name] = MultimodalSplit(vital_split.X, text, vital_split.y, index, vital_split.ids)
+        sample_notes = pairing.notes[name]
+        text = aggregate_embeddings(embeddings, sample_notes, pairing.aggregation)
+        splits[name] = MultimodalSplit(
+            vital_split.X,
+            text,
+            vital_split.y,
+            sample_notes.most_recent(NO_NOTE),
+            vital_split.ids,
+            sample_notes.counts,
+        )
     return MultimodalData(splits, meta, vitals.feature_names)
+
+
+def aggregate_embeddings(
+    embeddings: np.ndarray, sample_notes: SampleNotes, aggregation: str = "mean"
+) -> np.ndarray:
+    """One text vector per sample from its notes' rows of ``embeddings`` (see ``assemble``)."""
+    text = np.zeros((len(sample_notes), embeddings.shape[1]), dtype=np.float32)
+    counts = sample_notes.counts
+    latest = sample_notes.most_recent(NO_NOTE)
+    single = counts == 1 if aggregation == "mean" else counts > 0
+    text[single] = embeddings[latest[single]]
+    if aggregation == "mean":
+        for sample in np.flatnonzero(counts > 1):
+            rows = sample_notes.rows[sample_notes.indptr[sample] : sample_notes.indptr[sample + 1]]
+            mean = embeddings[rows].astype(np.float64).mean(axis=0)
+            norm = np.linalg.norm(mean)
+            text[sample] = mean / norm if norm > 0 else 0.0
+    return text
 
 
 def save_multimodal_data(path: str | os.PathLike, data: MultimodalData) -> Path:
@@ -114,6 +145,8 @@ def save_multimodal_data(path: str | os.PathLike, data: MultimodalData) -> Path:
         arrays[f"X_text_{name}"] = split.X_text.astype(np.float32)
         arrays[f"y_{name}"] = split.y.astype(np.int64)
         arrays[f"note_index_{name}"] = split.note_index.astype(np.int64)
+        if split.note_count is not None:
+            arrays[f"note_count_{name}"] = split.note_count.astype(np.int64)
         if split.ids is not None:
             arrays[f"ids_{name}"] = split.ids.astype(str)
     if data.feature_names is not None:
@@ -160,17 +193,22 @@ def _split(arrays: dict, path: Path, name: str, labels: dict | None) -> Multimod
             f"{path}: split {name!r} has {len(X_vital)} vital rows, {len(X_text)} text rows and "
             f"{len(y)} labels (from {source}); they must match row for row"
         )
-    note_index = arrays.get(f"note_index_{name}")
-    if note_index is not None and (
-        note_index.shape != (len(y),) or note_index.dtype.kind not in "iu"
-    ):
-        raise PipelineError(
-            f"{path}: note_index_{name} has shape {note_index.shape} and dtype "
-            f"{note_index.dtype}, expected ({len(y)},) integers; re-create the file with "
-            "download_and_prepare_clinical_notes.py"
-        )
+    note_index, note_count = (
+        _per_sample_integers(arrays, path, f"{key}_{name}", len(y))
+        for key in ("note_index", "note_count")
+    )
     ids = read_ids(arrays, path, name, f"X_vital_{name}", len(y))
-    return MultimodalSplit(X_vital, X_text, y, note_index, ids)
+    return MultimodalSplit(X_vital, X_text, y, note_index, ids, note_count)
+
+
+def _per_sample_integers(arrays: dict, path: Path, key: str, n_samples: int) -> np.ndarray | None:
+    values = arrays.get(key)
+    if values is not None and (values.shape != (n_samples,) or values.dtype.kind not in "iu"):
+        raise PipelineError(
+            f"{path}: {key} has shape {values.shape} and dtype {values.dtype}, expected "
+            f"({n_samples},) integers; re-create the file with download_and_prepare_clinical_notes.py"
+        )
+    return values
 
 
 def _meta(arrays: dict, path: Path) -> dict:

@@ -10,12 +10,14 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .artifacts import require_readable_file
 from .errors import PipelineError, first_line
+from .identifiers import ids_as_text
 
 # The reference notes: ~30,000 published case reports with structured summaries.
 DEFAULT_DATASET = "AGBonnet/augmented-clinical-notes"
@@ -28,13 +30,15 @@ LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": 
 
 @dataclass(frozen=True)
 class Notes:
-    """Notes as loaded, plus the columns the later stages read from them."""
+    """Notes as loaded into memory, plus the columns the later stages read from them."""
 
     table: pd.DataFrame
     source: str
     split: str
     text_column: str
     id_column: str | None
+    loaded: int | None = None  # rows in the source, when only some of them were kept
+    note_ids: tuple[str | None, ...] | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -47,13 +51,56 @@ class Notes:
         return list(self.table[SUMMARY_COLUMN])
 
     @property
-    def ids(self) -> list[str] | None:
-        if self.id_column is None:
-            return None
-        return [str(value) for value in self.table[self.id_column]]
+    def ids(self) -> list[str | None] | None:
+        return None if self.note_ids is None else list(self.note_ids)
 
     def __len__(self) -> int:
         return len(self.table)
+
+
+@dataclass(frozen=True)
+class NotesSource:
+    """Notes still on disk (a memory-mapped Arrow table from ``datasets``), not yet in memory.
+
+    Linked notes files can hold millions of rows; the linkage reads only the id, time and
+    category columns from here, and ``take`` loads just the rows it keeps.
+    """
+
+    dataset: object  # datasets.Dataset
+    source: str
+    split: str
+    text_column: str
+    id_column: str | None
+
+    def __len__(self) -> int:
+        return self.dataset.num_rows
+
+    def column(self, name: str, rows: np.ndarray | None = None) -> pd.Series:
+        """One column (of the given rows, else all), read from the Arrow table."""
+        table = self.dataset.select_columns([name])
+        if rows is not None:
+            table = table.select(rows)
+        return table.with_format("arrow")[:][name].to_pandas()
+
+    def ids(self, rows: np.ndarray | None = None) -> np.ndarray | None:
+        """Note ids as text, None where missing (``identifiers.ids_as_text``)."""
+        if self.id_column is None:
+            return None
+        return ids_as_text(self.column(self.id_column, rows))
+
+    def take(self, rows: np.ndarray | None = None) -> Notes:
+        """Load the given rows (all by default) into memory, in file order."""
+        dataset = self.dataset if rows is None else self.dataset.select(rows)
+        ids = self.ids(rows)
+        return Notes(
+            dataset.to_pandas().reset_index(drop=True),
+            self.source,
+            self.split,
+            self.text_column,
+            self.id_column,
+            loaded=len(self),
+            note_ids=None if ids is None else tuple(ids.tolist()),
+        )
 
 
 def load_notes(
@@ -63,9 +110,25 @@ def load_notes(
     id_column: str | None = None,
     notes_file: str | os.PathLike | None = None,
 ) -> Notes:
-    """Load notes from ``notes_file`` when given, else from the Hub dataset ``dataset_id``.
+    """Load every note of ``notes_file`` when given, else of the Hub dataset ``dataset_id``.
 
     ``split`` may be a slice such as ``train[:25]``; a local file has the one split ``train``.
+    """
+    return open_notes(dataset_id, split, text_column, id_column, notes_file).take()
+
+
+def open_notes(
+    dataset_id: str = DEFAULT_DATASET,
+    split: str = "train",
+    text_column: str = DEFAULT_TEXT_COLUMN,
+    id_column: str | None = None,
+    notes_file: str | os.PathLike | None = None,
+    other_columns: Sequence[tuple[str, str]] = (),
+) -> NotesSource:
+    """Open the notes without reading them into memory; check that the named columns exist.
+
+    ``other_columns`` lists further (column, flag) pairs that must exist, e.g.
+    ``[("CHARTTIME", "--time-column")]``.
     """
     if notes_file is not None:
         source = str(notes_file)
@@ -73,13 +136,12 @@ def load_notes(
     else:
         source = dataset_id
         dataset = _load_hub(dataset_id, split)
-    table = dataset.to_pandas()
-    _check_columns(table, source, text_column, id_column)
-    if table.empty:
+    _check_columns(dataset.column_names, source, text_column, id_column, other_columns)
+    if dataset.num_rows == 0:
         raise PipelineError(
             f"{source} (split {split!r}) contains no notes; check the file or widen --split"
         )
-    return Notes(table.reset_index(drop=True), source, split, text_column, id_column)
+    return NotesSource(dataset, source, split, text_column, id_column)
 
 
 def _load_local(path: str, split: str):
@@ -97,7 +159,8 @@ def _load_local(path: str, split: str):
         raise PipelineError(f"notes file {path} is empty; it needs one note per row or line")
     try:
         with _datasets_silenced():
-            return load_dataset(builder, data_files=str(file_path), split=split)
+            features = _all_text_features(file_path) if builder == "csv" else None
+            return load_dataset(builder, data_files=str(file_path), split=split, features=features)
     except ArrowException as error:  # a ValueError too, but a broken file, not a bad split
         raise _invalid_notes_file(file_path, error) from error
     except ValueError as error:
@@ -112,6 +175,19 @@ def _load_local(path: str, split: str):
         ) from error
     except Exception as error:  # datasets wraps parser errors in several library-specific types
         raise _invalid_notes_file(file_path, error) from error
+
+
+def _all_text_features(file_path: Path):
+    """Read every CSV column as text.
+
+    pandas guesses a type per chunk of rows, so an id column with a blank in one chunk turns
+    into floats there ("123.0") and the chunks disagree; as text, ids keep their exact spelling
+    and times are parsed later, by rule.
+    """
+    from datasets import Features, Value
+
+    header = pd.read_csv(file_path, nrows=0).columns
+    return Features({str(name): Value("string") for name in header})
 
 
 def _invalid_notes_file(file_path: Path, error: Exception) -> PipelineError:
@@ -189,16 +265,26 @@ def _load_hub(dataset_id: str, split: str):
         ) from error
 
 
-def _check_columns(table: pd.DataFrame, source: str, text_column: str, id_column: str | None) -> None:
-    found = ", ".join(map(str, table.columns))
-    if text_column not in table.columns:
+def _check_columns(
+    columns: Sequence[str],
+    source: str,
+    text_column: str,
+    id_column: str | None,
+    other_columns: Sequence[tuple[str, str]] = (),
+) -> None:
+    found = ", ".join(map(str, columns))
+    if text_column not in columns:
         raise PipelineError(
             f"notes in {source} have no text column {text_column!r} (columns: {found}); "
             "choose one with --text-column"
         )
-    if id_column is not None and id_column not in table.columns:
+    if id_column is not None and id_column not in columns:
         raise PipelineError(
             f"notes in {source} have no id column {id_column!r} (columns: {found}); "
             "choose one with --id-column or leave it out"
         )
-
+    for column, flag in other_columns:
+        if column not in columns:
+            raise PipelineError(
+                f"notes in {source} have no column {column!r} (columns: {found}); check {flag}"
+            )

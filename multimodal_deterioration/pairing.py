@@ -1,7 +1,9 @@
 """Pair notes with vital-sign samples: by id, by a seeded random assignment, or in order.
 
-The rules (DESIGN.md, "Honest pairing"):
-- with ids on both sides, pair by id; samples without a note get no note (-1) and are counted;
+The rules (DESIGN.md, "Honest pairing" and "Linked notes"):
+- with ids on both sides, pair by id: a sample gets every eligible note with its id (``linkage``
+  says which are eligible: chart time, window, category); samples without one get none and are
+  counted;
 - without ids, a seeded random assignment (default) or in order (``sequential``, the reference
   behaviour);
 - notes are first divided into disjoint train/val/test pools, so no note is seen in two splits;
@@ -11,12 +13,15 @@ The rules (DESIGN.md, "Honest pairing"):
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .errors import PipelineError
+from .linkage import Linkage, LinkageRule, SampleNotes, link_by_id, notes_in_several_splits
+from .notes import Notes, NotesSource
+from .timestamps import Timestamps, parse_times
+from .vitals import Vitals
 
 PAIRING_METHODS = ("auto", "id", "random", "sequential")
 NO_NOTE = -1
@@ -24,34 +29,59 @@ NO_NOTE = -1
 
 @dataclass(frozen=True)
 class Pairing:
-    """Which note row each sample of each split gets (``NO_NOTE`` where none)."""
+    """Which notes each sample of each split gets (rows of the notes table)."""
 
     method: str
     seed: int | None
-    note_index: dict[str, np.ndarray]
+    notes: dict[str, SampleNotes]
     reused_samples: dict[str, int]
     samples_without_note: dict[str, int]
     notes_in_several_splits: int = 0
-    duplicate_note_ids: int = 0
     warnings: tuple[str, ...] = field(default=())
+    linkage: Linkage | None = None
+
+    @property
+    def note_index(self) -> dict[str, np.ndarray]:
+        """Per split, each sample's note (the most recent when it has several), ``NO_NOTE``
+        where none."""
+        return {split: notes.most_recent(NO_NOTE) for split, notes in self.notes.items()}
+
+    @property
+    def note_count(self) -> dict[str, np.ndarray]:
+        """Per split, how many notes make each sample's text vector."""
+        return {split: notes.counts for split, notes in self.notes.items()}
+
+    @property
+    def aggregation(self) -> str:
+        return self.linkage.rule.aggregation if self.linkage is not None else "mean"
+
+    def used_notes_only(self) -> tuple[Pairing, np.ndarray]:
+        """The same pairing over only the notes some sample uses, and those notes' old rows."""
+        kept = np.unique(np.concatenate([notes.rows for notes in self.notes.values()]))
+        renumbered = {
+            split: SampleNotes(notes.indptr, np.searchsorted(kept, notes.rows))
+            for split, notes in self.notes.items()
+        }
+        return replace(self, notes=renumbered), kept
 
     def summary(self) -> dict:
         """The plain-data record that goes into ``meta`` and the results."""
-        return {
+        summary = {
             "method": self.method,
             "seed": self.seed,
-            "samples": {split: int(len(index)) for split, index in self.note_index.items()},
+            "samples": {split: int(len(notes)) for split, notes in self.notes.items()},
             "unique_notes_used": {
-                split: int(len(np.unique(index[index != NO_NOTE])))
-                for split, index in self.note_index.items()
+                split: int(len(np.unique(notes.rows))) for split, notes in self.notes.items()
             },
             "reused_samples": dict(self.reused_samples),
             "samples_without_note": dict(self.samples_without_note),
             "notes_in_several_splits": self.notes_in_several_splits,
-            "duplicate_note_ids": self.duplicate_note_ids,
             "clinically_linked": self.method == "id",
             "warnings": list(self.warnings),
         }
+        if self.linkage is not None:
+            summary.update(self.linkage.summary())
+        return summary
 
 
 def resolve_method(method: str, samples_have_ids: bool, notes_have_ids: bool) -> str:
@@ -74,14 +104,55 @@ def pair(
     seed: int = 42,
     sample_ids: dict[str, np.ndarray] | None = None,
     note_ids: list[str] | None = None,
+    rule: LinkageRule = LinkageRule(),
+    sample_times: dict[str, Timestamps] | None = None,
+    note_times_of=None,
+    note_categories_of=None,
 ) -> Pairing:
-    """Pair ``n_notes`` notes with the samples of each split by the chosen method."""
+    """Pair ``n_notes`` notes with the samples of each split by the chosen method.
+
+    Linking by id follows ``rule`` (times, window, categories; see ``linkage``); the other
+    methods give each sample one note and refuse the linked-notes options.
+    """
     resolved = resolve_method(method, sample_ids is not None, note_ids is not None)
     if resolved == "id":
-        return pair_by_id(sample_ids, note_ids)
+        return pair_by_id(
+            sample_ids, note_ids, rule, sample_times, note_times_of, note_categories_of
+        )
+    if not rule.is_default:
+        raise PipelineError(
+            "--time-column, --note-window-hours, --exclude-category, --note-aggregation and "
+            "--allow-untimed-notes apply only to notes linked to samples by id, but the pairing "
+            f"is {resolved!r}; give the vitals ids_* and the notes --id-column, or drop those options"
+        )
     if resolved == "random":
         return pair_randomly(split_sizes, n_notes, seed)
     return pair_sequentially(split_sizes, n_notes)
+
+
+def pair_notes_with_vitals(
+    vitals: Vitals, source: NotesSource, method: str, seed: int, rule: LinkageRule
+) -> tuple[Pairing, Notes]:
+    """Pair the notes of ``source`` with the samples of ``vitals`` and load the notes it uses.
+
+    Linked by id, only the notes eligible for some sample are read into memory (and so later
+    featurised and embedded): the pairing's rows index those notes, in file order. Otherwise
+    every note is loaded, as the random and sequential pools draw on all of them.
+    """
+    sizes = {name: len(split) for name, split in vitals.splits.items()}
+    resolved = resolve_method(method, vitals.has_ids, source.id_column is not None)
+    if resolved != "id":
+        return pair(sizes, len(source), resolved, seed, rule=rule), source.take()
+    pairing = pair_by_id(
+        {name: split.ids for name, split in vitals.splits.items()},
+        source.ids(),
+        rule,
+        {name: split.times for name, split in vitals.splits.items()} if vitals.has_times else None,
+        lambda rows: parse_times(source.column(rule.time_column, rows), f"--time-column {rule.time_column!r} of {source.source}"),
+        lambda rows: source.column(rule.category_column, rows).tolist(),
+    )
+    pairing, kept = pairing.used_notes_only()
+    return pairing, source.take(kept)
 
 
 def pool_sizes(n_notes: int, split_sizes: dict[str, int]) -> dict[str, int]:
@@ -156,45 +227,44 @@ def pair_sequentially(split_sizes: dict[str, int], n_notes: int) -> Pairing:
     return _pairing("sequential", None, note_index)
 
 
-def pair_by_id(sample_ids: dict[str, np.ndarray], note_ids: list[str]) -> Pairing:
-    """Each sample gets the first note with its id; samples with no such note get ``NO_NOTE``."""
-    first_row: dict[str, int] = {}
-    for row, note_id in enumerate(note_ids):
-        first_row.setdefault(str(note_id), row)
-    duplicates = len(note_ids) - len(first_row)
-    note_index = {
-        split: np.array([first_row.get(str(i), NO_NOTE) for i in ids], dtype=np.int64)
-        for split, ids in sample_ids.items()
-    }
-    if all((index == NO_NOTE).all() for index in note_index.values()):
-        example_sample = str(next(iter(next(iter(sample_ids.values()))), "?"))
-        example_note = note_ids[0] if note_ids else "?"
-        raise PipelineError(
-            f"no sample id matches a note id (e.g. sample {example_sample!r}, note "
-            f"{example_note!r}); check --id-column and that both use the same id format"
-        )
-    splits_of_note = Counter()
-    for index in note_index.values():
-        splits_of_note.update(set(index[index != NO_NOTE].tolist()))
-    shared = sum(1 for count in splits_of_note.values() if count > 1)
-    warnings = []
-    if shared:
-        warnings.append(
-            f"{shared} note(s) are linked to samples in more than one split: the same patient is "
-            "in several splits, so test results are optimistic; split your data by patient"
-        )
-    if duplicates:
-        warnings.append(f"{duplicates} note(s) repeat an earlier note's id; the first one is used")
-    return _pairing("id", None, note_index, shared, duplicates, tuple(warnings))
+def pair_by_id(
+    sample_ids: dict[str, np.ndarray],
+    note_ids,
+    rule: LinkageRule = LinkageRule(),
+    sample_times: dict[str, Timestamps] | None = None,
+    note_times_of=None,
+    note_categories_of=None,
+) -> Pairing:
+    """Each sample gets every eligible note with its id (``linkage.link_by_id``), none if none."""
+    linkage = link_by_id(
+        sample_ids,
+        np.asarray(note_ids, dtype=object),
+        rule,
+        sample_times,
+        note_times_of,
+        note_categories_of,
+    )
+    without = {s: c.samples_without_eligible_note for s, c in linkage.counts.items()}
+    return Pairing(
+        "id",
+        None,
+        linkage.notes,
+        {split: 0 for split in linkage.notes},
+        without,
+        notes_in_several_splits(linkage.notes),
+        linkage.warnings,
+        linkage,
+    )
 
 
-def _pairing(method, seed, note_index, shared=0, duplicates=0, warnings=()) -> Pairing:
+def _pairing(method: str, seed: int | None, note_index: dict[str, np.ndarray]) -> Pairing:
     reused = {split: _reuse_count(index) for split, index in note_index.items()}
     without = {split: int((index == NO_NOTE).sum()) for split, index in note_index.items()}
-    warnings = list(warnings)
+    warnings = []
     if any(reused.values()):
         warnings.append(
             "fewer notes than samples: notes are reused within a split "
             f"({', '.join(f'{s}: {n}' for s, n in reused.items())} samples share a note)"
         )
-    return Pairing(method, seed, note_index, reused, without, shared, duplicates, tuple(warnings))
+    notes = {split: SampleNotes.one_each(index, NO_NOTE) for split, index in note_index.items()}
+    return Pairing(method, seed, notes, reused, without, 0, tuple(warnings))

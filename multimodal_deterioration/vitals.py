@@ -14,6 +14,8 @@ import numpy as np
 
 from .artifacts import read_npz
 from .errors import PipelineError
+from .identifiers import ids_as_text
+from .timestamps import Timestamps, parse_times
 
 SPLITS = ("train", "val", "test")
 # The axes of a vital-sign array, named in messages about its shape.
@@ -25,6 +27,7 @@ class VitalSplit:
     X: np.ndarray  # (N, T, F) float32
     y: np.ndarray  # (N,) int64, 0/1
     ids: np.ndarray | None  # (N,) str, patient or stay identifiers
+    times: Timestamps | None = None  # (N,) prediction times: the end of each observation window
 
     def __len__(self) -> int:
         return len(self.y)
@@ -41,6 +44,10 @@ class Vitals:
         return all(split.ids is not None for split in self.splits.values())
 
     @property
+    def has_times(self) -> bool:
+        return all(split.times is not None for split in self.splits.values())
+
+    @property
     def n_features(self) -> int:
         return self.splits["train"].X.shape[2]
 
@@ -50,7 +57,8 @@ class Vitals:
 
 
 def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
-    """Read ``X_{split}``, ``y_{split}`` and optional ``ids_{split}``/``feature_names``, checked."""
+    """Read ``X_{split}``, ``y_{split}`` and optional ``ids_``/``times_{split}`` and
+    ``feature_names``, checked."""
     path = Path(path)
     arrays = read_npz(
         path,
@@ -63,8 +71,10 @@ def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
         X = read_real_array(arrays, path, f"X_{split}", VITAL_AXES, split)
         y = _labels(arrays, path, split, len(X)) if require_labels else None
         ids = read_ids(arrays, path, split, f"X_{split}", len(X))
-        splits[split] = VitalSplit(X=X, y=y, ids=ids)
+        times = _prediction_times(arrays, path, split, len(X))
+        splits[split] = VitalSplit(X=X, y=y, ids=ids, times=times)
     _check_same_shape_across_splits(splits, path)
+    _check_times_across_splits(splits, path)
     feature_names = read_feature_names(arrays, path, splits["train"].X.shape[2])
     return Vitals(splits=splits, feature_names=feature_names, path=path)
 
@@ -146,7 +156,46 @@ def read_ids(arrays: dict, path: Path, split: str, x_key: str, n_samples: int) -
         raise PipelineError(
             f"{path}: {key} has shape {ids.shape}, expected ({n_samples},) to match {x_key}"
         )
-    return ids.astype(str)
+    if ids.dtype == object and any(value is None for value in ids.tolist()):
+        raise PipelineError(f"{path}: {key} has missing ids; every sample needs one")
+    return ids_as_text(ids).astype(str)
+
+
+def _prediction_times(arrays: dict, path: Path, split: str, n_samples: int) -> Timestamps | None:
+    key = f"times_{split}"
+    if key not in arrays:
+        return None
+    values = np.asarray(arrays[key])
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or len(values) != n_samples:
+        raise PipelineError(
+            f"{path}: {key} has shape {values.shape}, expected ({n_samples},): one prediction "
+            f"time per sample of X_{split}"
+        )
+    times = parse_times(values, f"{path}: {key}")
+    if times.missing.any():
+        raise PipelineError(
+            f"{path}: {key} has {int(times.missing.sum())} missing time(s) of {n_samples}; every "
+            "sample needs its prediction time (the end of its observation window)"
+        )
+    return times
+
+
+def _check_times_across_splits(splits: dict[str, VitalSplit], path: Path) -> None:
+    with_times = [name for name, split in splits.items() if split.times is not None]
+    if with_times and len(with_times) < len(splits):
+        missing = ", ".join(f"times_{name}" for name in splits if name not in with_times)
+        raise PipelineError(
+            f"{path} has prediction times for some splits but not {missing}; give every split "
+            "its times, or none"
+        )
+    forms = {(splits[name].times.kind, splits[name].times.timezone_aware) for name in with_times}
+    if len(forms) > 1:
+        raise PipelineError(
+            f"{path}: times_train/val/test are not all of one kind (datetimes with or without a "
+            "time zone, or numbers); write them all in one form"
+        )
 
 
 def _check_same_shape_across_splits(splits: dict[str, VitalSplit], path: Path) -> None:

@@ -1,0 +1,123 @@
+"""Read chart times and prediction times into one comparable form.
+
+Times come either as datetimes (numpy ``datetime64``, Arrow/pandas timestamps, or ISO-8601
+strings such as ``2130-05-03 14:00:00``) or as plain numbers (e.g. hours since admission). A
+column is one kind or the other; the notes' chart times and the samples' prediction times must be
+the same kind, or comparing them would be meaningless. Datetimes become int64 nanoseconds (exact,
+so a note charted at the very second of the prediction compares equal); numbers become float64.
+Time-zone-aware datetimes are converted to UTC; naive ones are taken as they are, so mixing the two
+is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import PipelineError
+
+DATETIME = "datetime"
+NUMERIC = "numeric"
+NANOSECONDS_PER_HOUR = 3_600 * 10**9
+# An ISO-8601 time of day followed by "Z" or a UTC offset: the text names its time zone.
+_TIME_ZONE_SUFFIX = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+@dataclass(frozen=True)
+class Timestamps:
+    """Times of one column: ``values`` (int64 ns or float64) and where a value is missing."""
+
+    kind: str  # DATETIME or NUMERIC
+    values: np.ndarray
+    missing: np.ndarray  # bool, True where the source had no time
+    timezone_aware: bool = False
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def hours(self, hours: float) -> int | float:
+        """``hours`` in this column's units (numbers are taken to be in hours already)."""
+        return int(round(hours * NANOSECONDS_PER_HOUR)) if self.kind == DATETIME else float(hours)
+
+    def __getitem__(self, rows) -> Timestamps:
+        return Timestamps(self.kind, self.values[rows], self.missing[rows], self.timezone_aware)
+
+
+def parse_times(values, what: str) -> Timestamps:
+    """Parse a column of times; ``what`` names it in messages (e.g. "times_test in data.npz").
+
+    >>> parse_times(["2130-01-01 08:00", None], "t").kind
+    'datetime'
+    >>> parse_times([1.5, 26.0], "t").values.tolist()
+    [1.5, 26.0]
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values.reset_index(drop=True)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return _datetimes(series.dt.tz_convert("UTC").dt.tz_localize(None), True)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return _datetimes(series, False)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise PipelineError(f"{what} holds true/false values, not times")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return Timestamps(NUMERIC, numbers, ~np.isfinite(numbers))
+    return _parse_text(series, what)
+
+
+def _datetimes(series: pd.Series, timezone_aware: bool) -> Timestamps:
+    as_ns = series.astype("datetime64[ns]")
+    missing = as_ns.isna().to_numpy()
+    values = as_ns.to_numpy().astype(np.int64)
+    values[missing] = 0
+    return Timestamps(DATETIME, values, missing, timezone_aware)
+
+
+def _parse_text(series: pd.Series, what: str) -> Timestamps:
+    text = series.astype("string").str.strip()
+    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    present = text[~missing]
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().all():
+        values = np.full(len(series), np.nan)
+        values[~missing] = numbers.to_numpy(dtype=np.float64)
+        return Timestamps(NUMERIC, values, missing)
+    zoned = present.str.contains(_TIME_ZONE_SUFFIX, regex=True).to_numpy(dtype=bool)
+    if zoned.any() and not zoned.all():
+        raise PipelineError(
+            f"{what} mixes times with a time zone (e.g. {present[zoned].iloc[0]!r}) and without "
+            f"(e.g. {present[~zoned].iloc[0]!r}); write all of them in one form"
+        )
+    parsed = pd.to_datetime(present, format="ISO8601", utc=True, errors="coerce")
+    if parsed.isna().any():
+        raise PipelineError(
+            f"{what} holds {present[parsed.isna()].iloc[0]!r}, which is neither a number nor an "
+            "ISO-8601 datetime (e.g. 2130-05-03 14:00:00); write every time in one of these forms"
+        )
+    parsed = parsed.dt.tz_localize(None)
+    values = np.zeros(len(series), dtype=np.int64)
+    values[~missing] = parsed.astype("datetime64[ns]").to_numpy().astype(np.int64)
+    return Timestamps(DATETIME, values, missing, bool(zoned.any()))
+
+
+def require_comparable(note_times: Timestamps, sample_times: Timestamps, note_what: str) -> None:
+    """Refuse to compare chart times with prediction times of another kind or time-zone form."""
+    if note_times.kind != sample_times.kind:
+        raise PipelineError(
+            f"{note_what} holds {_kind_words(note_times)} but the vitals' times_* hold "
+            f"{_kind_words(sample_times)}; write both as datetimes or both as numbers in the same "
+            "unit"
+        )
+    if note_times.kind == DATETIME and note_times.timezone_aware != sample_times.timezone_aware:
+        aware, naive = ("chart times", "prediction times")
+        if sample_times.timezone_aware:
+            aware, naive = naive, aware
+        raise PipelineError(
+            f"the {aware} carry a time zone but the {naive} do not, so they cannot be compared "
+            "safely; write both with a time zone (or both without)"
+        )
+
+
+def _kind_words(times: Timestamps) -> str:
+    return "datetimes" if times.kind == DATETIME else "numbers"
