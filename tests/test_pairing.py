@@ -90,12 +90,25 @@ def test_auto_pairs_by_id_only_when_both_sides_have_ids():
         pair(SIZES, len(note_ids), "id", 0, sample_ids, None)
 
 
-def test_id_pairing_reports_patients_shared_between_splits_and_duplicate_ids():
+def test_id_pairing_reports_patients_shared_between_splits():
     sample_ids = {"train": np.array(["a", "b"]), "val": np.array(["b"]), "test": np.array(["c"])}
-    pairing = pair_by_id(sample_ids, ["a", "b", "c", "a"])
+    pairing = pair_by_id(sample_ids, ["a", "b", "c"])
     assert pairing.notes_in_several_splits == 1
-    assert pairing.duplicate_note_ids == 1
     assert any("split your data by patient" in warning for warning in pairing.warnings)
+    assert pairing.summary()["warnings"] == list(pairing.warnings)
+
+
+def test_a_repeated_note_id_without_times_is_refused_not_silently_reduced_to_one_note():
+    sample_ids = {"train": np.array(["a", "b"]), "val": np.array(["c"]), "test": np.array(["d"])}
+    with pytest.raises(PipelineError, match="--time-column.*--exclude-category.*--allow-untimed-notes"):
+        pair_by_id(sample_ids, ["a", "b", "c", "d", "a"])
+
+
+def test_one_note_methods_refuse_the_linked_notes_options():
+    from multimodal_deterioration.linkage import LinkageRule
+
+    with pytest.raises(PipelineError, match="only to notes linked to samples by id.*'random'"):
+        pair(SIZES, 100, "random", rule=LinkageRule(aggregation="last"))
 
 
 def test_id_pairing_with_no_match_is_an_error_that_shows_both_formats():
