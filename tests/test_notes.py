@@ -2,7 +2,9 @@ import pandas as pd
 import pytest
 
 from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.notes import load_notes
+import numpy as np
+
+from multimodal_deterioration.notes import load_notes, open_notes
 
 from conftest import note_records, write_jsonl
 
@@ -89,3 +91,30 @@ def test_unreachable_hub_offers_local_file_and_demo(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(PipelineError, match="--notes FILE.jsonl.*--demo"):
         load_notes("AGBonnet/augmented-clinical-notes", split="train[:10]")
+
+
+def test_open_notes_reads_only_the_rows_taken_and_keeps_them_in_file_order(notes_file):
+    source = open_notes(notes_file=notes_file, id_column="patient_id")
+    assert len(source) == 30
+    assert source.ids()[:3].tolist() == ["P000", "P001", "P002"]
+    notes = source.take(np.array([3, 7, 21]))
+    assert notes.table["idx"].tolist() == [3, 7, 21]
+    assert notes.ids == ["P003", "P007", "P021"]
+    assert (notes.loaded, len(notes)) == (30, 3)
+
+
+def test_csv_columns_are_read_as_text_so_ids_with_blanks_keep_their_spelling(tmp_path):
+    """pandas would read an id column with a blank as floats in that chunk only; as text, the
+    ids stay as written, and a float-looking "123.0" is the id "123"."""
+    path = tmp_path / "NOTEEVENTS.csv"
+    path.write_text(
+        "ROW_ID,HADM_ID,CHARTTIME,TEXT\n1,00123,2130-01-01 10:00:00,fever\n2,,,cough\n3,456.0,,x\n"
+    )
+    source = open_notes(notes_file=path, id_column="HADM_ID", text_column="TEXT")
+    assert source.ids().tolist() == ["00123", None, "456"]
+    assert source.column("CHARTTIME").tolist()[0] == "2130-01-01 10:00:00"
+
+
+def test_a_missing_linkage_column_names_its_flag(notes_file):
+    with pytest.raises(PipelineError, match="no column 'CHARTTIME'.*check --time-column"):
+        open_notes(notes_file=notes_file, other_columns=[("CHARTTIME", "--time-column")])

@@ -78,3 +78,50 @@ def test_pickled_object_arrays_are_refused_with_the_fix(tmp_path):
     arrays = changed(BASE, ids_train=np.array([object()] * 20, dtype=object))
     with pytest.raises(PipelineError, match="string arrays"):
         load_vitals(save(tmp_path, arrays))
+
+
+def with_times(arrays, **per_split):
+    return {**arrays, **{f"times_{split}": times for split, times in per_split.items()}}
+
+
+def hourly(n, start="2130-01-01T00:00:00"):
+    return np.datetime64(start) + np.arange(n) * np.timedelta64(1, "h")
+
+
+def test_prediction_times_load_as_datetimes_from_datetime64_or_iso_text_and_as_numbers(tmp_path):
+    as_datetimes = with_times(BASE, train=hourly(20), val=hourly(6), test=hourly(6).astype(str))
+    vitals = load_vitals(save(tmp_path, as_datetimes))
+    assert vitals.has_times
+    assert vitals.splits["test"].times.kind == "datetime"
+    assert vitals.splits["train"].times.values[1] - vitals.splits["train"].times.values[0] == 3_600 * 10**9
+    as_hours = with_times(BASE, train=np.arange(20.0), val=np.arange(6), test=np.arange(6.0)[:, None])
+    assert load_vitals(save(tmp_path, as_hours)).splits["test"].times.kind == "numeric"
+    assert not load_vitals(save(tmp_path, BASE)).has_times
+
+
+@pytest.mark.parametrize(
+    "times, message",
+    [
+        ({"train": hourly(20), "val": hourly(6)}, r"not times_test"),
+        ({"train": hourly(20), "val": hourly(6), "test": hourly(5)}, r"times_test has shape \(5,\)"),
+        ({"train": hourly(20), "val": hourly(6), "test": np.arange(6.0)}, "not all of one kind"),
+        (
+            {"train": hourly(20), "val": hourly(6), "test": np.array(["2130-01-01"] * 5 + ["soon"])},
+            "'soon', which is neither a number nor an ISO-8601 datetime",
+        ),
+        (
+            {"train": hourly(20), "val": hourly(6), "test": np.array([1.0, 2, 3, 4, 5, np.nan])},
+            "times_test has 1 missing time",
+        ),
+    ],
+)
+def test_bad_prediction_times_are_explained(tmp_path, times, message):
+    with pytest.raises(PipelineError, match=message):
+        load_vitals(save(tmp_path, with_times(BASE, **times)))
+
+
+def test_integral_float_ids_read_as_integers_so_they_match_note_ids(tmp_path):
+    arrays = changed(BASE, ids_test=np.array([101.0, 102, 103, 104, 105, 106]))
+    assert load_vitals(save(tmp_path, arrays)).splits["test"].ids.tolist() == [
+        "101", "102", "103", "104", "105", "106"
+    ]
