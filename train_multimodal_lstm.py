@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -334,6 +335,10 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
         print(
             f"  notes were paired {pairing.get('method')}ly, not by patient: a difference cannot be attributed to clinical information"
         )
+    if results["pairing"]["description"]:
+        print(textwrap.fill(results["pairing"]["description"], width=100, initial_indent="  ", subsequent_indent="  "))
+    for warning in results["pairing"]["warnings"]:
+        print(f"  pairing warning: {warning}")
     print("Time per stage:")
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {seconds:7.1f} s")

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import plots
 from .artifacts import save_text
+from .linkage import describe_linkage
 from .results import DISPLAY_NAMES, LEAK_RETAINED_FRACTION
 
 # The quoted baseline above which "little room to improve" is stated as a limitation.
@@ -182,17 +183,26 @@ def notes_sentence(
         else ""
     )
     return (
-        f"Clinical notes ({notes.get('count', 0):,} from {notes.get('source', 'an unrecorded source')}"
+        f"Clinical notes ({notes.get('count', 0):,}{kept_of(notes)} from {notes.get('source', 'an unrecorded source')}"
         f"{', split ' + notes['split'] if notes.get('split') else ''}) were embedded with "
         f"{embedding.get('name')} ({embedding.get('dimension')} dimensions{revision}; text: "
         f"{strategy_text}; L2-normalised) and paired with the samples {pairing_phrase(pairing)}."
+        + (f" {describe_linkage(pairing)}" if describe_linkage(pairing) else "")
     )
+
+
+def kept_of(notes: dict) -> str:
+    """ " of the N loaded" when only the notes some sample could use were kept."""
+    loaded = notes.get("loaded")
+    if loaded is None or loaded == notes.get("count"):
+        return ""
+    return f" used of the {loaded:,} loaded"
 
 
 def pairing_phrase(pairing: dict) -> str:
     method = pairing.get("method")
     if method == "id":
-        return "by shared patient/sample id"
+        return "by shared patient/stay id"
     if method == "random":
         return f"at random (seed {pairing.get('seed')}), within disjoint per-split note pools"
     if method == "sequential":
@@ -393,17 +403,27 @@ def limitations(results: dict) -> str:
             "any difference between the multimodal and vital-only models cannot be attributed to "
             "clinical information in the notes."
         )
+    elif method == "id" and pairing.get("timing_checked"):
+        items.append(
+            "Notes were linked to samples by id, and only notes charted at or before each "
+            "sample's prediction time were used; the result holds only if those ids identify the "
+            "same patient and admission and if a note's chart time is when its content was known "
+            "(in some records, e.g. MIMIC, a note is stored hours after the time it is charted "
+            "at, so a note charted just before the prediction may not yet have existed then)."
+        )
     elif method == "id":
         items.append(
-            "Notes were linked to samples by id; the result holds only if those ids identify the "
-            "same patient and admission, and if each note was written before the outcome it is "
-            "used to predict."
+            "**Note timing was not checked**: notes were linked to samples by id without chart "
+            "times, so a note written after the outcome (a discharge summary, a death note) may "
+            "have been used to predict it, which inflates the multimodal result. The result holds "
+            "only if every note was written before the prediction time."
         )
     else:
         items.append(
             "The data file does not record how notes were paired with samples; unless they were "
             "linked by patient, a difference cannot be attributed to clinical information."
         )
+    items.extend(f"Pairing warning: {warning}." for warning in pairing.get("warnings") or [])
     reused = sum((pairing.get("reused_samples") or {}).values())
     if reused:
         items.append(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import evaluation
 from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
+from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
 
@@ -88,6 +89,7 @@ def build_results(
         "validation_threshold_method": "Youden's J (sensitivity + specificity - 1) maximised on the validation split",
     }
     results["data"] = describe_data(data)
+    results["pairing"] = describe_pairing(data.meta)
     results["metrics"] = {
         name: {
             **evaluation.summary_metrics(y_test, test_prob[name]),
@@ -155,6 +157,25 @@ def describe_data(data: MultimodalData) -> dict:
         "feature_names": list(data.feature_names) if data.feature_names else None,
         "text_dimension": int(train.X_text.shape[1]),
         "has_sample_ids": data.has_ids,
+        "samples_without_text": {
+            name: int((~split.X_text.any(axis=1)).sum()) for name, split in data.splits.items()
+        },
+    }
+
+
+def describe_pairing(meta: dict) -> dict:
+    """How notes were paired with samples, in words and warnings, from the data file's ``meta``.
+
+    The preparation script's warnings (patients in several splits, samples without a note,
+    unchecked note timing) reach the results and the report through here, not only stderr.
+    """
+    pairing = meta.get("pairing") or {}
+    return {
+        "method": pairing.get("method"),
+        "clinically_linked": bool(pairing.get("clinically_linked", False)),
+        "timing_checked": pairing.get("timing_checked"),
+        "description": describe_linkage(pairing) or None,
+        "warnings": list(pairing.get("warnings") or []),
     }
 
 
