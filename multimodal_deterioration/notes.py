@@ -158,8 +158,11 @@ def _load_local(path: str, split: str):
     if file_path.stat().st_size == 0:
         raise PipelineError(f"notes file {path} is empty; it needs one note per row or line")
     try:
+        features = _all_text_features(file_path) if builder == "csv" else None
+    except Exception as error:  # pandas' parser errors: the file is not valid CSV
+        raise _invalid_notes_file(file_path, error) from error
+    try:
         with _datasets_silenced():
-            features = _all_text_features(file_path) if builder == "csv" else None
             return load_dataset(builder, data_files=str(file_path), split=split, features=features)
     except ArrowException as error:  # a ValueError too, but a broken file, not a bad split
         raise _invalid_notes_file(file_path, error) from error
