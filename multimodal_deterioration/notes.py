@@ -183,9 +183,9 @@ def _load_local(path: str, split: str):
 def _all_text_features(file_path: Path):
     """Read every CSV column as text.
 
-    pandas guesses a type per chunk of rows, so an id column with a blank in one chunk turns
-    into floats there ("123.0") and the chunks disagree; as text, ids keep their exact spelling
-    and times are parsed later, by rule.
+    Typed by pandas' guess, an id column loses leading zeros ("00123") and, with a blank in it,
+    becomes floats; as text, ids keep their exact spelling, and times are parsed later, by one
+    rule for the whole column (``timestamps.parse_times``).
     """
     from datasets import Features, Value
 
