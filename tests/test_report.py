@@ -95,3 +95,69 @@ def test_the_main_finding_reads_the_confidence_interval_of_the_difference(interv
     text = main_finding(results)
     assert verdict in text
     assert "0.8300 (0.7800 to 0.8800)" in text and "p = 0.130" in text and "not re-measured" in text
+
+
+def linked_pairing(timing_checked: bool, warnings=()) -> dict:
+    """``meta["pairing"]`` of an id pairing as the preparation script writes it."""
+    per_split = lambda n: {"train": n, "val": 0, "test": 0}  # noqa: E731
+    return {
+        "method": "id",
+        "clinically_linked": True,
+        "warnings": list(warnings),
+        "reused_samples": per_split(0),
+        "time_column": "CHARTTIME" if timing_checked else None,
+        "window_hours": 48.0 if timing_checked else None,
+        "category_column": "CATEGORY",
+        "excluded_categories": ["Discharge summary"],
+        "aggregation": "mean",
+        "allow_untimed_notes": not timing_checked,
+        "timing_checked": timing_checked,
+        "candidate_links": per_split(100),
+        "eligible_links": per_split(60),
+        "notes_excluded_by_category": {s: {"Discharge summary": n} for s, n in per_split(10).items()},
+        "notes_without_time": per_split(5),
+        "notes_after_prediction_time": per_split(20),
+        "notes_outside_window": per_split(5),
+        "samples_without_eligible_note": per_split(3),
+    }
+
+
+def report_inputs(pairing: dict) -> dict:
+    return {
+        "meta": {"pairing": pairing},
+        "reported_baseline_auroc": 0.85,
+        "metrics": {name: {"expected_calibration_error": 0.1} for name in ("multimodal", "vital_only")},
+    }
+
+
+def test_the_limitations_say_timing_was_checked_only_when_it_was():
+    from multimodal_deterioration.report import limitations
+
+    checked = limitations(report_inputs(linked_pairing(True)))
+    assert "only notes charted at or before each sample's prediction time" in checked
+    assert "not checked" not in checked
+    unchecked = limitations(report_inputs(linked_pairing(False)))
+    assert "**Note timing was not checked**" in unchecked
+
+
+def test_pairing_warnings_reach_the_results_and_the_report():
+    from multimodal_deterioration.report import limitations
+    from multimodal_deterioration.results import describe_pairing
+
+    warning = "3 note(s) are linked to samples in more than one split"
+    pairing = linked_pairing(True, [warning])
+    described = describe_pairing({"pairing": pairing})
+    assert described["warnings"] == [warning]
+    assert described["timing_checked"] is True
+    assert "20 charted after the prediction time" in described["description"]
+    assert "5 charted before the window" in described["description"]
+    assert "10 of category Discharge summary" in described["description"]
+    assert "Of 100 note-sample links by id, 60 were used" in described["description"]
+    assert f"Pairing warning: {warning}." in limitations(report_inputs(pairing))
+
+
+def test_random_pairing_has_no_linkage_description():
+    from multimodal_deterioration.results import describe_pairing
+
+    described = describe_pairing({"pairing": {"method": "random", "seed": 1, "warnings": []}})
+    assert described["description"] is None and described["clinically_linked"] is False
