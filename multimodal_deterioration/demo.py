@@ -1,4 +1,4 @@
-"""A deterministic synthetic cohort (vitals + linked notes) for ``--demo`` and the tests.
+"""A deterministic synthetic cohort (vitals + linked, timed notes) for ``--demo`` and the tests.
 
 The cohort is built so that the question the pipeline asks has a known, non-trivial answer.
 Each patient's risk of deterioration comes from two independent latent factors:
@@ -19,12 +19,26 @@ have an *explained abnormality* -- pain, anxiety, salbutamol nebulisers, a trans
 note says so. Such notes are unrelated to the label on their own; they help only when read
 together with the same patient's vitals. This is what the pipeline's controls are meant to see:
 pairing notes at random, or at random within each class, removes that part of the gain, while
-the correctly linked fused model keeps it. Nothing in a note names the outcome: notes describe
-the patient's state at the time of writing.
+the correctly linked fused model keeps it.
 
-The vitals follow the user's ``processed_data.npz`` contract and the notes the schema of
-``AGBonnet/augmented-clinical-notes`` (plus a ``patient_id`` column), so the demo runs through
-exactly the code path a user's own files take.
+Time. Each patient is admitted at some minute of 2131 (MIMIC-style shifted dates); the vitals
+are the hourly observations of the first ``n_timesteps`` hours, and the sample's prediction
+time (``times_{split}`` in the vitals file) is admission + ``n_timesteps`` hours. Before it,
+each patient has 1-4 notes: an *Admission note* (presentation, history, medications, social
+history, treatment) charted in the first hours, and 0-3 short *Progress notes* charted later in
+the window. The bedside sentences are spread over these notes, so together they say what one
+note would, in about the same number of words. Nothing in a note charted at or before the
+prediction time names the outcome: those notes describe the patient's state at the time of
+writing. For ``DISCHARGE_SUMMARY_SHARE`` of the patients, drawn independently of the label, a
+*Discharge summary* charted 1-10 days after the prediction time states the outcome in plain
+words (transferred to intensive care, cardiac arrest, died; or recovered and went home). These
+notes exist to show what a leak looks like: a pipeline that ignores chart times, or reads notes
+written after the outcome, scores far above what the honest notes allow.
+
+The vitals follow the user's ``processed_data.npz`` contract (with ``times_{split}``) and the
+notes the schema of ``AGBonnet/augmented-clinical-notes`` plus ``patient_id``, ``charttime``
+(ISO-8601, "YYYY-MM-DD HH:MM:SS") and ``category`` columns, so the demo runs through exactly the
+code path a user's own linked, timed files take.
 """
 
 from __future__ import annotations
@@ -49,6 +63,33 @@ DEFAULT_N_PATIENTS = 2000
 DEFAULT_N_TIMESTEPS = 24  # hourly observations over the first day, as in the reference setup
 DEFAULT_SEED = 0
 
+# The notes file's time and category columns, and the three kinds of note the demo writes.
+DEMO_TIME_COLUMN = "charttime"
+DEMO_CATEGORY_COLUMN = "category"
+ADMISSION_CATEGORY = "Admission note"
+PROGRESS_CATEGORY = "Progress note"
+DISCHARGE_CATEGORY = "Discharge summary"
+NOTE_CATEGORIES = (ADMISSION_CATEGORY, PROGRESS_CATEGORY, DISCHARGE_CATEGORY)
+DEMO_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # ISO-8601 without a time zone, as MIMIC charts times
+# MIMIC shifts its dates into the 22nd century to de-identify them; the demo admits its patients
+# at any minute of one such shifted year.
+ADMISSION_PERIOD_START = np.datetime64("2131-01-01T00:00:00", "s")
+ADMISSION_PERIOD_DAYS = 365
+# The admission note is written once the patient has been clerked: within the first few hours
+# (capped at half the observation window when the window is shorter than 8 hours).
+ADMISSION_NOTE_DELAY_HOURS = (0.5, 4.0)
+# Progress notes per patient before the prediction time (inclusive range); with the admission
+# note, each patient has 1-4 notes the model may read. They are short (a few bedside sentences)
+# so the words per patient, which the embedding time of the demo grows with, stay about those
+# of one note.
+PROGRESS_NOTES_PER_PATIENT = (0, 3)
+NOTES_PER_PATIENT = (1, PROGRESS_NOTES_PER_PATIENT[1] + 1)  # before the prediction time
+# Share of patients with a discharge summary, drawn independently of the label. Discharge
+# summaries are charted after the prediction time and state the outcome: they exist to show
+# what happens when notes written after the outcome leak into the model.
+DISCHARGE_SUMMARY_SHARE = 0.5
+DISCHARGE_DELAY_DAYS = (1.0, 10.0)  # after the prediction time
+
 # Train/validation/test fractions of the patients, as in the reference vital-sign setup.
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 SPLIT_NAMES = ("train", "val", "test")
@@ -62,7 +103,10 @@ TARGET_PREVALENCE = 0.20
 # half to fit, half to score) so that a logistic regression on per-patient vital summaries
 # reaches about 0.77 AUROC, one on the MiniLM note embeddings about 0.62, and one on both about
 # 0.86, falling back to 0.77 when the notes are shuffled within each class: the notes' value is
-# patient-specific, not a stand-in for the label.
+# patient-specific, not a stand-in for the label. Spreading each patient's note over 1-4 timed
+# notes left these unchanged: on the keyword features of the tests (a patient's pre-prediction
+# notes concatenated), the mean over seeds 0-7 was vitals 0.76 / notes 0.63 / fused 0.83 before
+# and 0.75 / 0.63 / 0.83 after, so nothing was retuned.
 PHYSIOLOGICAL_LOG_ODDS = 2.8
 BEDSIDE_LOG_ODDS = 1.2
 # Share of patients with an explained, risk-free abnormality, and its size in the same units as
@@ -70,7 +114,8 @@ BEDSIDE_LOG_ODDS = 1.2
 EXPLAINED_ABNORMALITY_RATE = 0.4
 EXPLAINED_ABNORMALITY_SIZE = (1.0, 2.0)
 
-# Words that would name the outcome instead of describing the patient; no note may contain them.
+# Words that would name the outcome instead of describing the patient; no note charted at or
+# before the prediction time contains them (discharge summaries, charted after it, do).
 LABEL_LEAK_TERMS = (
     "deteriorat",
     "icu",
@@ -155,7 +200,9 @@ def make_demo_cohort(
     n_timesteps: int = DEFAULT_N_TIMESTEPS,
     seed: int = DEFAULT_SEED,
 ) -> DemoCohort:
-    """Simulate ``n_patients`` patients: vital-sign sequences, labels and one note each."""
+    """Simulate ``n_patients`` patients: vital-sign sequences, labels, prediction times and
+    1-4 timed notes each before the prediction time, plus a discharge summary after it for
+    ``DISCHARGE_SUMMARY_SHARE`` of them."""
     if n_patients < MIN_PATIENTS:
         raise PipelineError(
             f"the demo cohort needs at least {MIN_PATIENTS} patients (got {n_patients}) so every "
@@ -165,12 +212,17 @@ def make_demo_cohort(
         raise PipelineError(
             f"the demo cohort needs at least 2 time steps (got {n_timesteps}) to show a trend"
         )
-    latent_rng, vitals_rng, split_rng, notes_rng, order_rng = np.random.default_rng(seed).spawn(5)
+    # One stream per purpose, so that e.g. the discharge summaries do not change the other notes.
+    streams = np.random.default_rng(seed).spawn(7)
+    latent_rng, vitals_rng, split_rng, notes_rng, order_rng, times_rng, discharge_rng = streams
     physiological = latent_rng.standard_normal(n_patients)
     bedside = latent_rng.standard_normal(n_patients)
     labels = draw_labels(physiological, bedside, latent_rng)
     explained = draw_explained_abnormalities(n_patients, latent_rng)
-    vitals = simulate_vitals(physiological, explained, n_timesteps, vitals_rng)
+    admitted = draw_admission_times(n_patients, times_rng)
+    start_hours = _clock_hours(admitted)
+    vitals = simulate_vitals(physiological, explained, n_timesteps, vitals_rng, start_hours)
+    predicted = admitted + np.timedelta64(n_timesteps * 3600, "s")
     ids = np.array([f"{DEMO_ID_PREFIX}{i + 1:05d}" for i in range(n_patients)])
     splits = stratified_split(labels, split_rng)
 
@@ -179,13 +231,17 @@ def make_demo_cohort(
         arrays[f"X_{name}"] = vitals[rows]
         arrays[f"y_{name}"] = labels[rows]
         arrays[f"ids_{name}"] = ids[rows]
+        arrays[f"times_{name}"] = predicted[rows]
     arrays["feature_names"] = np.array(DEMO_FEATURE_NAMES)
 
-    notes = [
-        write_note_record(str(patient_id), level, size > 0, notes_rng)
-        for patient_id, level, size in zip(ids, bedside, explained)
-    ]
-    shuffled = [notes[i] for i in order_rng.permutation(n_patients)]
+    with_discharge = discharge_rng.random(n_patients) < DISCHARGE_SUMMARY_SHARE
+    notes = []
+    for i in range(n_patients):
+        patient = Patient(str(ids[i]), admitted[i], predicted[i], draw_background(notes_rng))
+        notes += write_patient_notes(patient, bedside[i], explained[i] > 0, notes_rng, times_rng)
+        if with_discharge[i]:
+            notes.append(write_discharge_summary(patient, int(labels[i]), discharge_rng))
+    shuffled = [notes[i] for i in order_rng.permutation(len(notes))]
     for position, record in enumerate(shuffled):
         record["idx"] = position
     return DemoCohort(vitals=arrays, notes=[_in_schema_order(record) for record in shuffled])
@@ -225,6 +281,18 @@ def draw_explained_abnormalities(n_patients: int, rng: np.random.Generator) -> n
     return np.where(present, rng.uniform(*EXPLAINED_ABNORMALITY_SIZE, n_patients), 0.0)
 
 
+def draw_admission_times(n_patients: int, rng: np.random.Generator) -> np.ndarray:
+    """Admission times (``datetime64[s]``, whole minutes) spread over the admission period."""
+    minutes = rng.integers(0, ADMISSION_PERIOD_DAYS * 24 * 60, n_patients)
+    return ADMISSION_PERIOD_START + (minutes * 60).astype("timedelta64[s]")
+
+
+def _clock_hours(times: np.ndarray) -> np.ndarray:
+    """Time of day in hours (0 to 24, with minutes as a fraction)."""
+    seconds = (times - times.astype("datetime64[D]")).astype(np.int64)
+    return seconds / 3600.0
+
+
 def intercept_for_prevalence(prevalence: float, logit_sd: float) -> float:
     """The intercept c with E[expit(c + logit_sd * Z)] = prevalence for Z ~ N(0, 1)."""
     nodes, weights = hermegauss(64)
@@ -248,16 +316,21 @@ def stratified_split(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.n
 
 
 def simulate_vitals(
-    physiological: np.ndarray, explained: np.ndarray, n_timesteps: int, rng: np.random.Generator
+    physiological: np.ndarray,
+    explained: np.ndarray,
+    n_timesteps: int,
+    rng: np.random.Generator,
+    start_hours: np.ndarray,
 ) -> np.ndarray:
-    """Hourly charted vitals, float32 of shape (patients, n_timesteps, len(VITAL_SIGNS))."""
+    """Hourly charted vitals, float32 of shape (patients, n_timesteps, len(VITAL_SIGNS)), the
+    first at ``start_hours`` (the clock time of admission)."""
     n_patients = physiological.shape[0]
     progress = np.linspace(0.0, 1.0, n_timesteps)  # fraction of the observation window
     values = (
         draw_baselines(n_patients, rng)[:, None, :]
         + risk_trends(physiological, explained, progress, rng)
         + unrelated_drift(n_patients, progress, rng)
-        + circadian_rhythm(n_patients, n_timesteps, rng)
+        + circadian_rhythm(start_hours, n_timesteps)
         + autocorrelated_noise(n_patients, n_timesteps, rng)
     )
     charted = np.stack(
@@ -305,9 +378,9 @@ def unrelated_drift(n_patients: int, progress: np.ndarray, rng: np.random.Genera
     return progress[None, :, None] * slope[:, None, :]
 
 
-def circadian_rhythm(n_patients: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
-    """Daily variation; each patient's window starts at a random clock hour."""
-    clock_hour = rng.integers(0, 24, n_patients)[:, None] + np.arange(n_timesteps)
+def circadian_rhythm(start_hours: np.ndarray, n_timesteps: int) -> np.ndarray:
+    """Daily variation; each patient's window starts at the clock time of admission."""
+    clock_hour = np.asarray(start_hours, dtype=float)[:, None] + np.arange(n_timesteps)
     phase = np.cos(2.0 * np.pi * (clock_hour - CIRCADIAN_PEAK_HOUR) / 24.0)
     return phase[:, :, None] * _per_vital("circadian_amplitude")
 
@@ -684,10 +757,61 @@ TREATMENT_PHRASINGS = (
     "Treatment with {treatment} was commenced on admission.",
     "{He} has been receiving {treatment} since admission.",
 )
-REVIEW_PHRASINGS = (
-    "{He} was seen on the ward round on day {day} of the admission.",
-    "This review took place on day {day} of {his} stay.",
-    "On day {day} of the admission {he} was reviewed by the medical team.",
+# The first sentence of a progress note: short, because every word of every note is embedded.
+PROGRESS_OPENINGS = (
+    "Ward round review.",
+    "Medical review.",
+    "Nursing review.",
+    "Reviewed on the ward.",
+    "Seen by the medical team.",
+)
+PROGRESS_PLAN_ITEMS_PER_NOTE = 1
+# The discharge summary's opening, then one sentence that states the outcome in plain words.
+DISCHARGE_OPENINGS = (
+    "{age}-year-old {person} admitted with {reason}.",
+    "This {age}-year-old {person} was admitted with {reason}.",
+    "Summary of an admission with {reason}.",
+)
+# (the outcome as the structured summary's discharge reason, the sentence in the note). Every
+# sentence for a deteriorating patient contains a LABEL_LEAK_TERMS word; none for a recovering
+# patient does, and each of those says the patient recovered or went home.
+DETERIORATION_OUTCOMES = (
+    (
+        "transferred to intensive care",
+        "{He} deteriorated on the ward and was transferred to the intensive care unit on day "
+        "{day}.",
+    ),
+    (
+        "transferred to intensive care",
+        "After a rapid response call for clinical deterioration {he} was transferred to ICU.",
+    ),
+    (
+        "cardiac arrest",
+        "{He} had a cardiac arrest on the ward on day {day} and was transferred to critical care "
+        "after resuscitation.",
+    ),
+    (
+        "died",
+        "{His} condition deteriorated despite treatment and {he} died on day {day} of the "
+        "admission.",
+    ),
+    (
+        "died",
+        "{He} had a cardiac arrest on day {day}; resuscitation was unsuccessful and {he} died.",
+    ),
+)
+RECOVERY_OUTCOMES = (
+    ("discharged home", "{He} recovered uneventfully and was discharged home on day {day}."),
+    (
+        "discharged home",
+        "{His} symptoms settled with treatment and {he} went home on day {day} after an "
+        "uneventful recovery.",
+    ),
+    ("discharged home", "{He} made a good recovery on the ward and was discharged home."),
+    (
+        "discharged home",
+        "{He} improved steadily without complications and was discharged home on day {day}.",
+    ),
 )
 PLAN_ITEMS = (
     "continue current treatment",
@@ -721,7 +845,6 @@ PRONOUNS = {
     },
 }
 MIN_AGE, MAX_AGE = 35, 95  # adults on a general medical ward
-MAX_REVIEW_DAY = 6
 SUMMARY_UNKNOWN = "None"  # how the real dataset's summaries write an unknown value
 
 
@@ -735,7 +858,6 @@ class Background:
     history: tuple[tuple[str, str | None], ...]
     smoking: tuple[str, str]
     alcohol: str
-    review_day: int
 
     @property
     def medications(self) -> list[str]:
@@ -750,7 +872,6 @@ class Background:
             reason=self.admission.reason,
             symptom=self.admission.symptom,
             treatment=self.admission.treatment,
-            day=self.review_day,
         )
 
 
@@ -764,29 +885,139 @@ class Finding:
     sentence: str
 
 
-def write_note_record(
-    patient_id: str, bedside_level: float, has_explanation: bool, rng: np.random.Generator
-) -> dict:
-    """A note record in the augmented-clinical-notes schema for one patient (``idx`` set later)."""
-    background = draw_background(rng)
+@dataclass(frozen=True)
+class Patient:
+    """Whom a patient's notes are about, and the times that bound them."""
+
+    patient_id: str
+    admitted: np.datetime64
+    predicted: np.datetime64  # the prediction time: the end of the vital-sign window
+    background: Background
+
+
+def write_patient_notes(
+    patient: Patient,
+    bedside_level: float,
+    has_explanation: bool,
+    rng: np.random.Generator,
+    times_rng: np.random.Generator,
+) -> list[dict]:
+    """The records charted at or before the prediction time (``idx`` set later): an admission
+    note with the background, then 0-3 short progress notes. The bedside sentences are spread
+    over them, so together they say what one note would; each progress note gets at least one."""
+    background = patient.background
     words = background.words
     findings = draw_bedside_findings(bedside_level, words, rng)
     n_unrelated = int(rng.integers(0, UNRELATED_FINDINGS_MAX + 1))
     unrelated = rng.choice(len(UNRELATED_FINDINGS), n_unrelated, replace=False)
-    review = [finding.sentence for finding in findings]
-    review += [UNRELATED_FINDINGS[i].format(**words) for i in unrelated]
+    # (sentence, the finding it states or None)
+    items: list[tuple[str, Finding | None]] = [(finding.sentence, finding) for finding in findings]
+    items += [(UNRELATED_FINDINGS[i].format(**words), None) for i in unrelated]
     if has_explanation:
-        review.append(_pick(rng, EXPLANATIONS).format(site=_pick(rng, PAIN_SITES), **words))
-    note = " ".join(
-        describe_background(background, rng) + [review[i] for i in rng.permutation(len(review))]
+        explanation = _pick(rng, EXPLANATIONS).format(site=_pick(rng, PAIN_SITES), **words)
+        items.append((explanation, None))
+    opening = describe_background(background, rng)
+
+    fewest, most = PROGRESS_NOTES_PER_PATIENT
+    drawn = int(times_rng.integers(fewest, most + 1))
+    n_progress = min(drawn, len(items))
+    order = rng.permutation(len(items))
+    # Note 0 is the admission note; the first n_progress sentences give each progress note one.
+    owner = np.concatenate(
+        [np.arange(1, n_progress + 1), rng.integers(0, n_progress + 1, len(items) - n_progress)]
     )
+    charted = _pre_prediction_times(patient, n_progress, times_rng)
+
+    records = []
+    for k, time in enumerate(charted):
+        mine = [items[order[j]] for j in np.flatnonzero(owner == k)]
+        sentences = [sentence for sentence, _ in mine]
+        in_note = [finding for _, finding in mine if finding is not None]
+        charttime = _format_time(time)
+        symptoms = [
+            _symptom(f.concept.symptom, f.intensity, charttime)
+            for f in in_note
+            if f.polarity == "affirmed"
+        ]
+        admission = background.admission
+        treatments = [
+            _treatment(admission.treatment, admission.reason, admission.dose, admission.frequency)
+        ]
+        if k == 0:
+            category, greeting = ADMISSION_CATEGORY, ADMISSION_GREETING
+            note = " ".join(opening + sentences)
+            full_note = note + "\n\n" + _extra_sections(rng, PLAN_ITEMS_PER_NOTE)
+            symptoms.insert(0, _symptom(admission.symptom, SUMMARY_UNKNOWN, "on presentation"))
+            treatments += [
+                _treatment(medication, condition, SUMMARY_UNKNOWN, SUMMARY_UNKNOWN)
+                for condition, medication in background.history
+                if medication
+            ]
+        else:
+            category, greeting = PROGRESS_CATEGORY, PROGRESS_GREETING
+            note = " ".join([_pick(rng, PROGRESS_OPENINGS)] + sentences)
+            full_note = note + "\n\n" + _plan(rng, PROGRESS_PLAN_ITEMS_PER_NOTE)
+        records.append(
+            {
+                "note": note,
+                "full_note": full_note,
+                "conversation": _conversation(in_note, greeting, rng),
+                "summary": json.dumps(_summary(background, symptoms, treatments)),
+                DEMO_NOTES_ID_COLUMN: patient.patient_id,
+                DEMO_TIME_COLUMN: charttime,
+                DEMO_CATEGORY_COLUMN: category,
+            }
+        )
+    return records
+
+
+def write_discharge_summary(patient: Patient, label: int, rng: np.random.Generator) -> dict:
+    """A discharge summary charted 1-10 days after the prediction time that states the outcome."""
+    background = patient.background
+    low, high = (int(days * 24 * 60) for days in DISCHARGE_DELAY_DAYS)
+    charted = patient.predicted + np.timedelta64(int(rng.integers(low, high + 1)) * 60, "s")
+    day = int((charted - patient.admitted) // np.timedelta64(1, "D")) + 1
+    words = dict(background.words, day=day)
+    reason, outcome = _pick(rng, DETERIORATION_OUTCOMES if label else RECOVERY_OUTCOMES)
+    outcome = outcome.format(**words)
+    note = " ".join([_pick(rng, DISCHARGE_OPENINGS).format(**words), outcome])
+    admission = background.admission
+    treatments = [
+        _treatment(admission.treatment, admission.reason, admission.dose, admission.frequency)
+    ]
+    discharge = {
+        "reason": reason,
+        "referral": SUMMARY_UNKNOWN,
+        "follow up": SUMMARY_UNKNOWN,
+        "discharge summary": outcome,
+    }
     return {
         "note": note,
-        "full_note": note + "\n\n" + _extra_sections(rng),
-        "conversation": _conversation(findings, rng),
-        "summary": json.dumps(_summary(background, findings)),
-        DEMO_NOTES_ID_COLUMN: patient_id,
+        "full_note": note + "\n\n" + f"Diagnosis on admission: {admission.reason}.",
+        "conversation": DISCHARGE_CONVERSATION,
+        "summary": json.dumps(_summary(background, [], treatments, discharge)),
+        DEMO_NOTES_ID_COLUMN: patient.patient_id,
+        DEMO_TIME_COLUMN: _format_time(charted),
+        DEMO_CATEGORY_COLUMN: DISCHARGE_CATEGORY,
     }
+
+
+def _pre_prediction_times(
+    patient: Patient, n_progress: int, rng: np.random.Generator
+) -> list[np.datetime64]:
+    """Chart times of the admission note and ``n_progress`` progress notes, ascending, in whole
+    minutes: the admission note in the first hours, the progress notes after it and strictly
+    before the prediction time."""
+    window_minutes = int((patient.predicted - patient.admitted) // np.timedelta64(60, "s"))
+    latest = min(ADMISSION_NOTE_DELAY_HOURS[1] * 60, window_minutes / 2)
+    earliest = min(ADMISSION_NOTE_DELAY_HOURS[0] * 60, latest / 2)
+    first = int(rng.integers(round(earliest), round(latest) + 1))
+    later = np.sort(rng.choice(np.arange(first + 1, window_minutes), n_progress, replace=False))
+    return [patient.admitted + np.timedelta64(int(m) * 60, "s") for m in [first, *later]]
+
+
+def _format_time(time: np.datetime64) -> str:
+    return time.astype("datetime64[s]").item().strftime(DEMO_TIME_FORMAT)
 
 
 def draw_background(rng: np.random.Generator) -> Background:
@@ -800,7 +1031,6 @@ def draw_background(rng: np.random.Generator) -> Background:
         history=tuple(HISTORY_CONDITIONS[i] for i in sorted(picked)),
         smoking=_pick(rng, SMOKING_STATUSES),
         alcohol=_pick(rng, ALCOHOL_PHRASES),
-        review_day=int(rng.integers(1, MAX_REVIEW_DAY + 1)),
     )
 
 
@@ -820,7 +1050,6 @@ def describe_background(background: Background, rng: np.random.Generator) -> lis
         f"{{He}} lives {_pick(rng, LIVING_SITUATIONS)} and {_pick(rng, FUNCTION_PHRASES)}.",
         f"{{He}} is {background.smoking[1]} and {background.alcohol}.",
         _pick(rng, TREATMENT_PHRASINGS),
-        _pick(rng, REVIEW_PHRASINGS),
     ]
     return [sentence.format(**background.words) for sentence in sentences]
 
@@ -852,7 +1081,7 @@ def draw_bedside_findings(
     return findings
 
 
-def _extra_sections(rng: np.random.Generator) -> str:
+def _extra_sections(rng: np.random.Generator, n_plan_items: int) -> str:
     """Examination, investigations and plan: the longer ``full_note``, unrelated to risk."""
     # Typical spreads for adult medical inpatients; log-normal keeps counts positive.
     labs = (
@@ -861,22 +1090,27 @@ def _extra_sections(rng: np.random.Generator) -> str:
         f"CRP {rng.lognormal(np.log(40.0), 0.9):.0f} mg/L, "
         f"creatinine {rng.lognormal(np.log(88.0), 0.3):.0f} micromol/L"
     )
-    plan = [
-        PLAN_ITEMS[i]
-        for i in sorted(rng.choice(len(PLAN_ITEMS), PLAN_ITEMS_PER_NOTE, replace=False))
-    ]
     return (
         "Examination: heart sounds I + II with no added sounds; abdomen soft and non-tender.\n"
-        f"Investigations: {labs}.\n"
-        f"Plan: {'; '.join(plan)}."
+        f"Investigations: {labs}.\n" + _plan(rng, n_plan_items)
     )
 
 
-def _conversation(findings: list[Finding], rng: np.random.Generator) -> str:
-    """A short doctor/patient exchange that echoes up to two bedside findings."""
+def _plan(rng: np.random.Generator, n_items: int) -> str:
+    plan = [PLAN_ITEMS[i] for i in sorted(rng.choice(len(PLAN_ITEMS), n_items, replace=False))]
+    return f"Plan: {'; '.join(plan)}."
+
+
+ADMISSION_GREETING = "Doctor: Hello, I am one of the ward doctors. How are you feeling?"
+PROGRESS_GREETING = "Doctor: How have you been since I last saw you?"
+DISCHARGE_CONVERSATION = "Doctor: This summary of the admission has been sent to the GP."
+
+
+def _conversation(findings: list[Finding], greeting: str, rng: np.random.Generator) -> str:
+    """A short doctor/patient exchange that echoes up to two of a note's bedside findings."""
     affirmed = [f for f in findings if f.polarity == "affirmed"]
     reassuring = [f for f in findings if f.polarity == "reassuring"]
-    lines = ["Doctor: Good morning, how have you been since yesterday?"]
+    lines = [greeting]
     lines.append("Patient: Not good, doctor." if affirmed else "Patient: Not too bad, thank you.")
     for finding in affirmed[:2]:
         lines += [f"Doctor: {finding.concept.question}", f"Patient: {finding.concept.complaint}"]
@@ -891,23 +1125,14 @@ def _conversation(findings: list[Finding], rng: np.random.Generator) -> str:
     return "\n".join(lines)
 
 
-def _summary(background: Background, findings: list[Finding]) -> dict:
+def _summary(
+    background: Background,
+    symptoms: list[dict],
+    treatments: list[dict],
+    discharge: dict | None = None,
+) -> dict:
     """The structured summary, with the template and "None" placeholders of the real dataset."""
     admission, unknown = background.admission, SUMMARY_UNKNOWN
-    symptoms = [_symptom(admission.symptom, unknown, "on presentation")]
-    symptoms += [
-        _symptom(f.concept.symptom, f.intensity, f"day {background.review_day} of admission")
-        for f in findings
-        if f.polarity == "affirmed"
-    ]
-    treatments = [
-        _treatment(admission.treatment, admission.reason, admission.dose, admission.frequency)
-    ]
-    treatments += [
-        _treatment(medication, condition, unknown, unknown)
-        for condition, medication in background.history
-        if medication
-    ]
     return {
         "visit motivation": admission.reason,
         "admission": [
@@ -965,7 +1190,8 @@ def _summary(background: Background, findings: list[Finding]) -> dict:
             }
         ],
         "treatments": treatments,
-        "discharge": _unknowns("reason", "referral", "follow up", "discharge summary"),
+        "discharge": discharge
+        or _unknowns("reason", "referral", "follow up", "discharge summary"),
     }
 
 
@@ -1002,7 +1228,16 @@ def _treatment(name: str, condition: str, dose: str, frequency: str) -> dict:
 
 
 def _in_schema_order(record: dict) -> dict:
-    keys = ("idx", "note", "full_note", "conversation", "summary", DEMO_NOTES_ID_COLUMN)
+    keys = (
+        "idx",
+        "note",
+        "full_note",
+        "conversation",
+        "summary",
+        DEMO_NOTES_ID_COLUMN,
+        DEMO_TIME_COLUMN,
+        DEMO_CATEGORY_COLUMN,
+    )
     return {key: record[key] for key in keys}
 
 
