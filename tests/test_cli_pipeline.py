@@ -131,12 +131,40 @@ def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
                 f"y_{split}",
                 f"note_index_{split}",
             } <= keys
-            index = npz[f"note_index_{split}"]
-            assert (index >= 0).all(), "every demo sample has its own note"
-            np.testing.assert_array_equal(npz[f"X_text_{split}"], embeddings[index])
+            index, count = npz[f"note_index_{split}"], npz[f"note_count_{split}"]
+            assert (index >= 0).all() and (count >= 1).all(), "every demo sample has a note"
+            single = count == 1
+            np.testing.assert_array_equal(npz[f"X_text_{split}"][single], embeddings[index[single]])
             assert npz[f"X_vital_{split}"].shape[2] == 6
     assert meta["demo"] is True and meta["synthetic"] is True
     assert meta["pairing"]["method"] == "id" and meta["pairing"]["clinically_linked"] is True
+    assert meta["pairing"]["timing_checked"] is True
+
+
+def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
+    """Every post-outcome discharge summary is excluded and counted; each sample's vector is
+    the normalised mean of exactly its patient's notes charted at or before its time."""
+    raw = pd.read_parquet(demo_dir / "clinical_notes_raw.parquet")
+    embeddings = np.load(demo_dir / "clinical_embeddings.npy")
+    written = pd.read_json(demo_dir / "demo_inputs" / "demo_notes.jsonl", lines=True, dtype=False)
+    assert "Discharge summary" not in set(raw["category"])
+    with np.load(demo_dir / "demo_inputs" / "processed_data.npz") as vitals, np.load(
+        demo_dir / "multimodal_data.npz"
+    ) as npz:
+        pairing = json.loads(str(npz["meta"]))["pairing"]
+        discharges = int((written["category"] == "Discharge summary").sum())
+        assert sum(pairing["notes_after_prediction_time"].values()) == discharges > 0
+        charted = pd.to_datetime(raw["charttime"]).to_numpy()
+        for split in ("train", "val", "test"):
+            for sample in range(0, len(vitals[f"ids_{split}"]), 37):
+                mine = np.flatnonzero(
+                    (raw["patient_id"].to_numpy() == vitals[f"ids_{split}"][sample])
+                    & (charted <= vitals[f"times_{split}"][sample])
+                )
+                mean = embeddings[mine].astype(np.float64).mean(axis=0)
+                np.testing.assert_allclose(
+                    npz[f"X_text_{split}"][sample], mean / np.linalg.norm(mean), atol=1e-6
+                )
     assert meta["embedding_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
 
 
