@@ -146,33 +146,22 @@ def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
 
 
 def read_ids(arrays: dict, path: Path, split: str, x_key: str, n_samples: int) -> np.ndarray | None:
-    key = f"ids_{split}"
-    if key not in arrays:
+    ids = _one_per_sample(arrays, path, f"ids_{split}", n_samples, f"to match {x_key}")
+    if ids is None:
         return None
-    ids = np.asarray(arrays[key])
-    if ids.ndim == 2 and ids.shape[1] == 1:
-        ids = ids[:, 0]
-    if ids.ndim != 1 or len(ids) != n_samples:
-        raise PipelineError(
-            f"{path}: {key} has shape {ids.shape}, expected ({n_samples},) to match {x_key}"
-        )
-    if ids.dtype == object and any(value is None for value in ids.tolist()):
-        raise PipelineError(f"{path}: {key} has missing ids; every sample needs one")
-    return ids_as_text(ids).astype(str)
+    text = ids_as_text(ids)
+    if any(value is None for value in text.tolist()):
+        raise PipelineError(f"{path}: ids_{split} has missing ids; every sample needs one")
+    return text.astype(str)
 
 
 def _prediction_times(arrays: dict, path: Path, split: str, n_samples: int) -> Timestamps | None:
     key = f"times_{split}"
-    if key not in arrays:
+    values = _one_per_sample(
+        arrays, path, key, n_samples, f"(one prediction time per sample of X_{split})"
+    )
+    if values is None:
         return None
-    values = np.asarray(arrays[key])
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.ndim != 1 or len(values) != n_samples:
-        raise PipelineError(
-            f"{path}: {key} has shape {values.shape}, expected ({n_samples},): one prediction "
-            f"time per sample of X_{split}"
-        )
     times = parse_times(values, f"{path}: {key}")
     if times.missing.any():
         raise PipelineError(
@@ -180,6 +169,22 @@ def _prediction_times(arrays: dict, path: Path, split: str, n_samples: int) -> T
             "sample needs its prediction time (the end of its observation window)"
         )
     return times
+
+
+def _one_per_sample(
+    arrays: dict, path: Path, key: str, n_samples: int, expected: str
+) -> np.ndarray | None:
+    """``arrays[key]`` as shape (n_samples,), (N, 1) flattened; None when the key is absent."""
+    if key not in arrays:
+        return None
+    values = np.asarray(arrays[key])
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or len(values) != n_samples:
+        raise PipelineError(
+            f"{path}: {key} has shape {values.shape}, expected ({n_samples},) {expected}"
+        )
+    return values
 
 
 def _check_times_across_splits(splits: dict[str, VitalSplit], path: Path) -> None:
