@@ -66,12 +66,21 @@ SENTENCES = (
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notes", type=int, default=N_NOTES, help="rows in the CSV (default: %(default)s)")
-    parser.add_argument("--stays", type=int, default=STAYS, help="stays in the vitals (default: %(default)s)")
     parser.add_argument(
-        "--text-bytes", type=int, default=TEXT_BYTES, help="approximate bytes of text per note (default: %(default)s)"
+        "--notes", type=int, default=N_NOTES, help="rows in the CSV (default: %(default)s)"
     )
-    parser.add_argument("--work-dir", type=Path, help="where the CSV goes (default: a temporary directory, removed)")
+    parser.add_argument(
+        "--stays", type=int, default=STAYS, help="stays in the vitals (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--text-bytes",
+        type=int,
+        default=TEXT_BYTES,
+        help="approximate bytes of text per note (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, help="where the CSV goes (default: a temporary directory, removed)"
+    )
     parser.add_argument("--out", type=Path, help="also write the results as JSON to this file")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the child run
     return parser.parse_args(argv)
@@ -92,11 +101,17 @@ def generate(directory: Path, n_notes: int, n_stays: int, text_bytes: int) -> di
     cohort = []  # (stay, charttime or None, category)
     for stay, admit in zip(stays, admitted):
         for _ in range(rng.integers(1, 4)):  # 1-3 nursing notes in the first 24 h: eligible
-            cohort.append((stay, admit + np.timedelta64(int(rng.integers(0, 24 * 60)), "m"), "Nursing/other"))
-        cohort.append((stay, admit + np.timedelta64(int(rng.integers(25, 72)), "h"), "Nursing/other"))
+            cohort.append(
+                (stay, admit + np.timedelta64(int(rng.integers(0, 24 * 60)), "m"), "Nursing/other")
+            )
+        cohort.append(
+            (stay, admit + np.timedelta64(int(rng.integers(25, 72)), "h"), "Nursing/other")
+        )
         if rng.random() < 0.3:
             cohort.append((stay, None, "Nursing/other"))
-        cohort.append((stay, admit + np.timedelta64(int(rng.integers(3, 10)), "D"), "Discharge summary"))
+        cohort.append(
+            (stay, admit + np.timedelta64(int(rng.integers(3, 10)), "D"), "Discharge summary")
+        )
     n_other = n_notes - len(cohort)
     if n_other < 0:
         raise SystemExit(f"--notes {n_notes} is fewer than the cohort's {len(cohort)} notes")
@@ -112,7 +127,9 @@ def generate(directory: Path, n_notes: int, n_stays: int, text_bytes: int) -> di
             hadm = 500_000 + rng.integers(0, 400_000, len(rows))  # stays not in the vitals
             times = START + rng.integers(0, 24 * 60 * 3650, len(rows)).astype("timedelta64[m]")
             charttime = pd.Series(times.astype("datetime64[s]").astype(str)).str.replace("T", " ")
-            category = np.where(rng.random(len(rows)) < 0.7, "Nursing/other", "Radiology").astype(object)
+            category = np.where(rng.random(len(rows)) < 0.7, "Nursing/other", "Radiology").astype(
+                object
+            )
             for position in np.flatnonzero(is_cohort[rows]):
                 stay, when, kind = cohort[next_cohort]
                 next_cohort += 1
@@ -188,16 +205,23 @@ def measure(directory: Path) -> dict:
         "excluded": {
             "after_prediction_time": sum(summary["notes_after_prediction_time"].values()),
             "without_time": sum(summary["notes_without_time"].values()),
-            "by_category": sum(sum(c.values()) for c in summary["notes_excluded_by_category"].values()),
+            "by_category": sum(
+                sum(c.values()) for c in summary["notes_excluded_by_category"].values()
+            ),
         },
     }
 
 
 def run_child(directory: Path, cache: Path) -> dict:
-    env = dict(os.environ, HF_DATASETS_CACHE=str(cache), HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
+    env = dict(
+        os.environ, HF_DATASETS_CACHE=str(cache), HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1"
+    )
     result = subprocess.run(
         [sys.executable, __file__, "--measure", str(directory)],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"measurement failed:\n{result.stderr[-3000:]}")
@@ -214,7 +238,9 @@ def main(argv=None) -> int:
     print(f"generating {args.notes:,} notes in {directory} ...", flush=True)
     mark = time.perf_counter()
     generated = generate(directory, args.notes, args.stays, args.text_bytes)
-    print(f"  {generated['csv_bytes'] / 2**30:.2f} GiB in {time.perf_counter() - mark:.0f} s (not timed below)")
+    print(
+        f"  {generated['csv_bytes'] / 2**30:.2f} GiB in {time.perf_counter() - mark:.0f} s (not timed below)"
+    )
     cache = directory / "hf_datasets_cache"
     runs = {}
     try:
@@ -235,8 +261,10 @@ def main(argv=None) -> int:
         "runs": runs,
     }
     for label, run in runs.items():
-        print(f"\n{label}: {run['notes_loaded']:,} notes loaded, {run['notes_kept']:,} kept "
-              f"({run['eligible_links']:,} note-sample links; excluded {run['excluded']})")
+        print(
+            f"\n{label}: {run['notes_loaded']:,} notes loaded, {run['notes_kept']:,} kept "
+            f"({run['eligible_links']:,} note-sample links; excluded {run['excluded']})"
+        )
         for stage, seconds in run["seconds"].items():
             print(f"  {stage:<32} {seconds:8.1f} s")
         print(f"  {'peak resident memory':<32} {run['peak_rss_mib'] / 1024:8.2f} GiB")

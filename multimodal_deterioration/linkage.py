@@ -55,7 +55,9 @@ class LinkageRule:
                 f"--note-window-hours must be a positive number of hours, got {self.window_hours}"
             )
         if self.window_hours is not None and self.time_column is None:
-            raise PipelineError("--note-window-hours needs the notes' chart times: pass --time-column")
+            raise PipelineError(
+                "--note-window-hours needs the notes' chart times: pass --time-column"
+            )
         if self.exclude_categories and self.category_column is None:
             raise PipelineError(
                 "--exclude-category needs the column that holds each note's category: pass "
@@ -208,7 +210,9 @@ def link_by_id(
     untimed_per_code = np.zeros(n_codes, dtype=np.int64)
     if rule.uses_times:
         note_times = note_times_of(rows)
-        require_comparable(note_times, next(iter(sample_times.values())), f"--time-column {rule.time_column}")
+        require_comparable(
+            note_times, next(iter(sample_times.values())), f"--time-column {rule.time_column}"
+        )
         untimed_per_code = np.bincount(codes[note_times.missing], minlength=n_codes)
         timed = ~note_times.missing
         rows, codes, times = rows[timed], codes[timed], note_times.values[timed]
@@ -216,7 +220,9 @@ def link_by_id(
         query_times = {split: sample_times[split].values for split in splits}
     else:
         times, window = np.zeros(len(rows), dtype=np.int64), None
-        query_times = {split: np.zeros(len(sample_codes[split]), dtype=np.int64) for split in splits}
+        query_times = {
+            split: np.zeros(len(sample_codes[split]), dtype=np.int64) for split in splits
+        }
 
     # Times become ranks so that (id code, time) packs into one sortable int64 key.
     lower_bounds = {s: query_times[s] - window for s in splits} if window is not None else {}
@@ -231,20 +237,30 @@ def link_by_id(
         code = sample_codes[split].astype(np.int64)
         group_start = np.searchsorted(keys, code * stride, side="left")
         group_end = np.searchsorted(keys, (code + 1) * stride, side="left")
-        end = np.searchsorted(keys, code * stride + np.searchsorted(universe, query_times[split]), "right")
+        end = np.searchsorted(
+            keys, code * stride + np.searchsorted(universe, query_times[split]), "right"
+        )
         start = group_start
         if window is not None:
-            start = np.searchsorted(keys, code * stride + np.searchsorted(universe, lower_bounds[split]), "left")
+            start = np.searchsorted(
+                keys, code * stride + np.searchsorted(universe, lower_bounds[split]), "left"
+            )
         eligible = end - start
         indptr = np.concatenate([[0], np.cumsum(eligible)]).astype(np.int64)
         offsets = np.repeat(start - indptr[:-1], eligible) + np.arange(indptr[-1])
         notes[split] = SampleNotes(indptr, sorted_rows[offsets].astype(np.int64))
-        by_category = {name: int(per_code[code].sum()) for name, per_code in excluded_by_category.items()}
+        by_category = {
+            name: int(per_code[code].sum()) for name, per_code in excluded_by_category.items()
+        }
         after = int((group_end - end).sum())
         outside = int((start - group_start).sum())
         untimed = int(untimed_per_code[code].sum())
         counts[split] = LinkCounts(
-            candidate_links=int(eligible.sum()) + after + outside + untimed + sum(by_category.values()),
+            candidate_links=int(eligible.sum())
+            + after
+            + outside
+            + untimed
+            + sum(by_category.values()),
             eligible_links=int(eligible.sum()),
             notes_excluded_by_category=by_category,
             notes_without_time=untimed,
@@ -320,7 +336,9 @@ def describe_linkage(pairing: dict) -> str:
             + "): a note written after the outcome may have been used"
         )
     categories = pairing.get("excluded_categories") or []
-    excluded = f"; notes of categories {', '.join(categories)} were never used" if categories else ""
+    excluded = (
+        f"; notes of categories {', '.join(categories)} were never used" if categories else ""
+    )
     combine = (
         "the L2-normalised mean of their embeddings"
         if pairing["aggregation"] == "mean"

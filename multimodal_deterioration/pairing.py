@@ -143,12 +143,13 @@ def pair_notes_with_vitals(
     resolved = resolve_method(method, vitals.has_ids, source.id_column is not None)
     if resolved != "id":
         return pair(sizes, len(source), resolved, seed, rule=rule), source.take()
+    time_column = f"--time-column {rule.time_column!r} of {source.source}"
     pairing = pair_by_id(
         {name: split.ids for name, split in vitals.splits.items()},
         source.ids(),
         rule,
         {name: split.times for name, split in vitals.splits.items()} if vitals.has_times else None,
-        lambda rows: parse_times(source.column(rule.time_column, rows), f"--time-column {rule.time_column!r} of {source.source}"),
+        lambda rows: parse_times(source.column(rule.time_column, rows), time_column),
         lambda rows: source.column(rule.category_column, rows).tolist(),
     )
     pairing, kept = pairing.used_notes_only()

@@ -53,7 +53,9 @@ def parse_times(values, what: str) -> Timestamps:
     >>> parse_times([1.5, 26.0], "t").values.tolist()
     [1.5, 26.0]
     """
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values.reset_index(drop=True)
+    series = (
+        pd.Series(values) if not isinstance(values, pd.Series) else values.reset_index(drop=True)
+    )
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return _datetimes(series.dt.tz_convert("UTC").dt.tz_localize(None), True)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):

@@ -99,10 +99,13 @@ def prepare(cohort, out, *extra):
     directory, vitals_path, notes_path, _, _ = cohort
     return run_script(
         SCRIPT,
-        "--notes", str(notes_path),
-        "--vitals", str(vitals_path),
+        "--notes",
+        str(notes_path),
+        "--vitals",
+        str(vitals_path),
         *LINKED,
-        "--out-dir", str(directory / out),
+        "--out-dir",
+        str(directory / out),
         "--quiet",
         *extra,
     )
@@ -111,10 +114,14 @@ def prepare(cohort, out, *extra):
 @pytest.fixture(scope="module")
 def timed_run(cohort):
     result = prepare(
-        cohort, "timed",
-        "--time-column", "CHARTTIME",
-        "--category-column", "CATEGORY",
-        "--exclude-category", "Discharge summary",
+        cohort,
+        "timed",
+        "--time-column",
+        "CHARTTIME",
+        "--category-column",
+        "CATEGORY",
+        "--exclude-category",
+        "Discharge summary",
     )
     assert result.returncode == 0, result.stderr
     return cohort[0] / "timed", result
@@ -128,7 +135,9 @@ def test_each_sample_gets_the_mean_of_exactly_its_eligible_notes(cohort, timed_r
     row_of = {int(row_id): i for i, row_id in enumerate(raw["ROW_ID"])}
     data = np.load(out / "multimodal_data.npz")
     for split in SPLIT_SIZES:
-        for sample, (stay, predicted) in enumerate(zip(arrays[f"ids_{split}"], arrays[f"times_{split}"])):
+        for sample, (stay, predicted) in enumerate(
+            zip(arrays[f"ids_{split}"], arrays[f"times_{split}"])
+        ):
             rows = [row_of[r] for r in eligible_row_ids(table, stay, predicted)]
             assert data[f"note_count_{split}"][sample] == len(rows)
             text = data[f"X_text_{split}"][sample]
@@ -164,7 +173,9 @@ def test_the_exclusions_are_counted_in_meta_and_stated_in_the_summary(cohort, ti
     pairing = json.loads(str(np.load(out / "multimodal_data.npz")["meta"]))["pairing"]
     # Every other stay (odd i) has a discharge summary; the second train window is of stay i = 0.
     discharges = {s: n // 2 for s, n in SPLIT_SIZES.items()}
-    assert {s: v["Discharge summary"] for s, v in pairing["notes_excluded_by_category"].items()} == discharges
+    assert {
+        s: v["Discharge summary"] for s, v in pairing["notes_excluded_by_category"].items()
+    } == discharges
     assert pairing["notes_without_time"]["val"] == 2  # i = 0 and 5 of the val stays
     assert pairing["timing_checked"] is True and pairing["time_column"] == "CHARTTIME"
     assert sum(pairing["notes_after_prediction_time"].values()) > 0
@@ -174,8 +185,18 @@ def test_the_exclusions_are_counted_in_meta_and_stated_in_the_summary(cohort, ti
 
 
 def test_last_aggregation_takes_the_most_recent_eligible_note(cohort):
-    result = prepare(cohort, "last", "--time-column", "CHARTTIME", "--note-aggregation", "last",
-                     "--category-column", "CATEGORY", "--exclude-category", "discharge SUMMARY")
+    result = prepare(
+        cohort,
+        "last",
+        "--time-column",
+        "CHARTTIME",
+        "--note-aggregation",
+        "last",
+        "--category-column",
+        "CATEGORY",
+        "--exclude-category",
+        "discharge SUMMARY",
+    )
     assert result.returncode == 0, result.stderr
     out = cohort[0] / "last"
     data = np.load(out / "multimodal_data.npz")
@@ -209,8 +230,17 @@ def test_allow_untimed_notes_goes_on_and_says_timing_was_not_checked(cohort):
 def test_numeric_prediction_times_with_datetime_chart_times_exit_2(tmp_path):
     vitals_path, notes_path, _, _ = make_cohort(tmp_path, numeric_times=True)
     result = run_script(
-        SCRIPT, "--notes", str(notes_path), "--vitals", str(vitals_path), *LINKED,
-        "--time-column", "CHARTTIME", "--out-dir", str(tmp_path / "out"), "--quiet",
+        SCRIPT,
+        "--notes",
+        str(notes_path),
+        "--vitals",
+        str(vitals_path),
+        *LINKED,
+        "--time-column",
+        "CHARTTIME",
+        "--out-dir",
+        str(tmp_path / "out"),
+        "--quiet",
     )
     assert result.returncode == 2
     assert "holds datetimes but the vitals' times_* hold numbers" in result.stderr
@@ -220,8 +250,18 @@ def test_linked_notes_options_without_ids_exit_2(tmp_path):
     vitals_path, notes_path, arrays, _ = make_cohort(tmp_path)
     np.savez(vitals_path, **{k: v for k, v in arrays.items() if not k.startswith("ids_")})
     result = run_script(
-        SCRIPT, "--notes", str(notes_path), "--vitals", str(vitals_path), "--text-column", "TEXT",
-        "--time-column", "CHARTTIME", "--out-dir", str(tmp_path / "out"), "--quiet",
+        SCRIPT,
+        "--notes",
+        str(notes_path),
+        "--vitals",
+        str(vitals_path),
+        "--text-column",
+        "TEXT",
+        "--time-column",
+        "CHARTTIME",
+        "--out-dir",
+        str(tmp_path / "out"),
+        "--quiet",
     )
     assert result.returncode == 2
     assert "apply only to notes linked to samples by id" in result.stderr

@@ -59,7 +59,13 @@ def test_a_note_at_exactly_the_prediction_time_is_eligible_and_one_second_later_
 
 def test_the_window_keeps_notes_up_to_exactly_h_hours_before_the_prediction():
     ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a", "a", "a"])
-    note_times = ["2130-01-01 07:59:59", "2130-01-01 08:00:00", "2130-01-02 07:00:00", PREDICTION, PREDICTION]
+    note_times = [
+        "2130-01-01 07:59:59",
+        "2130-01-01 08:00:00",
+        "2130-01-02 07:00:00",
+        PREDICTION,
+        PREDICTION,
+    ]
     rule = LinkageRule(time_column="charttime", window_hours=24)
     linkage = link(ids, times, note_ids, note_times, rule)
     assert eligible_rows(linkage) == [[1, 2]]
@@ -89,7 +95,14 @@ def test_notes_without_a_time_are_never_eligible_and_are_counted():
 def test_excluded_categories_match_case_and_padding_insensitively_and_are_counted_by_name():
     ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a", "a", "a", "a"])
     note_times = ["2130-01-01 00:00:00"] * 4 + [PREDICTION, PREDICTION]
-    categories = ["Discharge summary ", "DISCHARGE SUMMARY", "Nursing", "Echo", "Nursing", "Nursing"]
+    categories = [
+        "Discharge summary ",
+        "DISCHARGE SUMMARY",
+        "Nursing",
+        "Echo",
+        "Nursing",
+        "Nursing",
+    ]
     rule = LinkageRule(
         time_column="charttime",
         category_column="category",
@@ -98,7 +111,10 @@ def test_excluded_categories_match_case_and_padding_insensitively_and_are_counte
     linkage = link(ids, times, note_ids, note_times, rule, categories)
     assert eligible_rows(linkage) == [[2]]
     assert linkage.counts["train"].notes_excluded_by_category == {"discharge summary": 2, "echo": 1}
-    assert linkage.summary()["notes_excluded_by_category"]["val"] == {"discharge summary": 0, "echo": 0}
+    assert linkage.summary()["notes_excluded_by_category"]["val"] == {
+        "discharge summary": 0,
+        "echo": 0,
+    }
 
 
 def test_each_excluded_link_is_counted_once_under_the_first_rule_that_excludes_it():
@@ -128,7 +144,13 @@ def test_repeated_sample_ids_each_get_the_notes_charted_before_their_own_time():
 
 def test_notes_charted_at_the_same_time_are_ordered_by_file_position():
     ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a", "a", "a"])
-    note_times = ["2130-01-01 00:00:00", "2130-01-01 00:00:00", "2129-12-31 00:00:00", PREDICTION, PREDICTION]
+    note_times = [
+        "2130-01-01 00:00:00",
+        "2130-01-01 00:00:00",
+        "2129-12-31 00:00:00",
+        PREDICTION,
+        PREDICTION,
+    ]
     assert eligible_rows(link(ids, times, note_ids, note_times)) == [[2, 0, 1]]
 
 
@@ -150,7 +172,9 @@ def test_excluding_the_extra_categories_clears_the_refusal():
     note_ids = np.array(["a", "a", "c", "d"], dtype=object)
     categories = ["Nursing", "Discharge summary", "Nursing", "Nursing"]
     rule = LinkageRule(category_column="c", exclude_categories=("discharge summary",))
-    linkage = link_by_id(sample_ids, note_ids, rule, note_categories_of=lambda r: [categories[i] for i in r])
+    linkage = link_by_id(
+        sample_ids, note_ids, rule, note_categories_of=lambda r: [categories[i] for i in r]
+    )
     assert eligible_rows(linkage) == [[0]]
 
 
@@ -158,7 +182,9 @@ def test_datetime_notes_cannot_be_compared_with_numeric_prediction_times():
     ids, _, note_ids = three_splits(["a"], None, ["a"])
     numbers = {"train": [24.0], "val": [24.0], "test": [24.0]}
     note_times = ["2130-01-01 00:00:00"] * 3
-    with pytest.raises(PipelineError, match="holds datetimes but the vitals' times_\\* hold numbers"):
+    with pytest.raises(
+        PipelineError, match="holds datetimes but the vitals' times_\\* hold numbers"
+    ):
         link(ids, numbers, note_ids, note_times)
 
 
@@ -193,7 +219,13 @@ def test_mean_and_last_aggregate_exactly_the_eligible_notes():
     embeddings = rng.normal(size=(5, 8)).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
     ids, times, note_ids = three_splits(["a", "b"], [PREDICTION, PREDICTION], ["a", "a", "a"])
-    note_times = ["2130-01-01 00:00:00", "2130-01-02 00:00:00", "2130-01-03 00:00:00", PREDICTION, PREDICTION]
+    note_times = [
+        "2130-01-01 00:00:00",
+        "2130-01-02 00:00:00",
+        "2130-01-03 00:00:00",
+        PREDICTION,
+        PREDICTION,
+    ]
     sample_notes = link(ids, times, note_ids, note_times).notes["train"]
 
     mean = aggregate_embeddings(embeddings, sample_notes, "mean")
@@ -236,7 +268,11 @@ def test_no_sample_ever_uses_a_note_written_after_its_prediction_time(cohort):
     try:
         linkage = link(
             {"train": sample_ids[:-2], "val": ["v"], "test": ["t"]},
-            {"train": [to_time(h) for h in sample_hours], "val": [to_time(0)], "test": [to_time(0)]},
+            {
+                "train": [to_time(h) for h in sample_hours],
+                "val": [to_time(0)],
+                "test": [to_time(0)],
+            },
             note_ids,
             [to_time(h) for h in note_hours],
             rule,
