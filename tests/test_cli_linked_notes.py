@@ -265,3 +265,35 @@ def test_linked_notes_options_without_ids_exit_2(tmp_path):
     )
     assert result.returncode == 2
     assert "apply only to notes linked to samples by id" in result.stderr
+
+
+def test_the_untimed_demo_uses_the_post_outcome_discharge_summaries(tmp_path):
+    """The README's leak comparison: with --allow-untimed-notes every discharge summary, each
+    written after the prediction time and stating the outcome, goes into the text vectors."""
+    out = tmp_path / "leak"
+    result = run_script(
+        SCRIPT,
+        "--demo",
+        "--demo-patients",
+        "200",
+        "--allow-untimed-notes",
+        "--out-dir",
+        str(out),
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    written = pd.read_json(out / "demo_inputs" / "demo_notes.jsonl", lines=True, dtype=False)
+    raw = pd.read_parquet(out / "clinical_notes_raw.parquet")
+    assert len(raw) == len(written)
+    assert (
+        (raw["category"] == "Discharge summary").sum()
+        == (written["category"] == "Discharge summary").sum()
+        > 0
+    )
+    with np.load(out / "multimodal_data.npz") as npz:
+        pairing = json.loads(str(npz["meta"]))["pairing"]
+        counts = np.concatenate([npz[f"note_count_{s}"] for s in SPLIT_SIZES])
+    assert counts.sum() == len(written)
+    assert pairing["timing_checked"] is False
+    assert sum(pairing["notes_after_prediction_time"].values()) == 0
+    assert "NOT checked" in result.stdout
