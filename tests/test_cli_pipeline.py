@@ -139,6 +139,7 @@ def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
     assert meta["demo"] is True and meta["synthetic"] is True
     assert meta["pairing"]["method"] == "id" and meta["pairing"]["clinically_linked"] is True
     assert meta["pairing"]["timing_checked"] is True
+    assert meta["embedding_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
@@ -165,7 +166,6 @@ def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
                 np.testing.assert_allclose(
                     npz[f"X_text_{split}"][sample], mean / np.linalg.norm(mean), atol=1e-6
                 )
-    assert meta["embedding_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(tmp_path):
