@@ -1,6 +1,7 @@
 import copy
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +12,13 @@ from sklearn.metrics import roc_auc_score
 from multimodal_deterioration.devices import resolve_device
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.model import ModelConfig, build_model
+from multimodal_deterioration import training
 from multimodal_deterioration.training import (
     EarlyStopping,
+    GraphedEpochs,
     TrainingConfig,
     VitalStandardizer,
+    make_optimizer,
     positive_class_weight,
     predict_proba,
     seed_everything,
@@ -46,9 +50,7 @@ def fresh_model(seed=0, kind="multimodal"):
 
 
 def train_quietly(model, train, val, **config):
-    return train_model(
-        model, train, val, TrainingConfig(**config), CPU, log=None, progress=False
-    )
+    return train_model(model, train, val, TrainingConfig(**config), CPU, log=None, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -227,8 +229,14 @@ def test_training_logs_one_line_per_epoch_plus_a_summary(small):
     train, val = small
     lines = []
     train_model(
-        fresh_model(), train, val, TrainingConfig(epochs=2), CPU,
-        description="fused", log=lines.append, progress=False,
+        fresh_model(),
+        train,
+        val,
+        TrainingConfig(epochs=2),
+        CPU,
+        description="fused",
+        log=lines.append,
+        progress=False,
     )
     assert len(lines) == 3
     assert lines[0].startswith("fused epoch   1/2") and "val AUROC" in lines[0]
@@ -242,8 +250,9 @@ def test_keyboard_interrupt_propagates(small):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_model(fresh_model(), train, val, TrainingConfig(epochs=2), CPU, log=interrupt,
-                    progress=False)
+        train_model(
+            fresh_model(), train, val, TrainingConfig(epochs=2), CPU, log=interrupt, progress=False
+        )
 
 
 @pytest.mark.parametrize("kind", ["vital_only", "text_only"])
@@ -257,11 +266,90 @@ def test_baselines_train_through_the_same_routine(small, kind):
 def test_training_runs_on_cuda(small):
     train, val = small
     model = fresh_model()
-    result = train_model(model, train, val, TrainingConfig(epochs=2), torch.device("cuda"),
-                         log=None, progress=False)
+    result = train_model(
+        model, train, val, TrainingConfig(epochs=2), torch.device("cuda"), log=None, progress=False
+    )
     assert all(t.device.type == "cpu" for t in result.best_state_dict.values())
     probabilities = predict_proba(model, val[0], val[1], torch.device("cuda"))
     assert roc_auc_score(val[2], probabilities) == pytest.approx(result.best_val_auroc)
+
+
+def one_epoch_both_ways(train, monkeypatch):
+    """One epoch through the eager loop and one through ``GraphedEpochs`` without capture, from
+    the same weights, batch order and dropout draws; each counts its ``training_step`` calls."""
+    config = TrainingConfig()
+    split = (train[0], train[1], train[2].astype(np.float32))
+    pos_weight = torch.tensor([positive_class_weight(train[2])], dtype=torch.float32)
+    real_step, outcomes = training.training_step, []
+    for graphed in (False, True):
+        calls = []
+
+        def counted_step(*args, **kwargs):
+            calls.append(args[2].shape[0])
+            return real_step(*args, **kwargs)
+
+        monkeypatch.setattr(training, "training_step", counted_step)
+        model = fresh_model()
+        optimizer = make_optimizer(model, config, CPU)
+        seed_everything(7)
+        order = torch.Generator().manual_seed(3)
+        if graphed:
+            epochs = GraphedEpochs(model, optimizer, split, pos_weight, config, CPU, capture=False)
+            loss = epochs.run_epoch(order)
+        else:
+            loss = training._train_one_epoch(
+                model, optimizer, split, pos_weight, config, order, CPU
+            )
+        outcomes.append((loss, calls, model.state_dict()))
+    return outcomes
+
+
+def test_graphed_and_eager_epochs_share_one_step_function_and_agree_bit_for_bit_on_cpu(
+    small, monkeypatch
+):
+    (eager_loss, eager_calls, eager_state), (graph_loss, graph_calls, graph_state) = (
+        one_epoch_both_ways(small[0], monkeypatch)
+    )
+    assert eager_calls == graph_calls == [32, 32, 1]  # two full batches, then the partial one
+    assert graph_loss == eager_loss
+    for name, value in eager_state.items():
+        assert torch.equal(graph_state[name], value), name
+
+
+def test_cpu_training_uses_plain_adam_and_never_graphs(small):
+    model = fresh_model()
+    optimizer = make_optimizer(model, TrainingConfig(), CPU)
+    assert type(optimizer) is torch.optim.Adam
+    assert not optimizer.defaults["capturable"] and not optimizer.defaults["fused"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graph_training_matches_eager_cuda_training(separable):
+    train, val = separable
+    results = {}
+    for graph in (True, False):
+        model = fresh_model()
+        config = TrainingConfig(epochs=3, cuda_graph=graph)
+        results[graph] = train_model(
+            model, train, val, config, torch.device("cuda"), log=None, progress=False
+        )
+    for graphed, eager in zip(results[True].history, results[False].history):
+        assert graphed.train_loss == pytest.approx(eager.train_loss, rel=1e-3)
+        assert graphed.val_auroc == pytest.approx(eager.val_auroc, abs=0.01)
+
+
+def test_cpu_training_reproduces_the_stored_history_of_the_reference_loop(small):
+    """tests/data/training_reference_history.json holds (train loss, val loss, val AUROC) per
+    epoch from the training loop as it was before the CUDA-graph path was added; on this
+    project's machine the match was exact. The tolerance only allows for another CPU's float
+    kernels, not for any change in batches, order, dropout draws or optimiser."""
+    reference = json.loads(
+        (Path(__file__).parent / "data" / "training_reference_history.json").read_text()
+    )
+    train, val = small
+    result = train_quietly(fresh_model(), train, val, epochs=3)
+    observed = [[h.train_loss, h.val_loss, h.val_auroc] for h in result.history]
+    np.testing.assert_allclose(observed, reference, rtol=1e-6, atol=0)
 
 
 def test_invalid_training_config_raises():
@@ -276,8 +364,9 @@ def test_invalid_training_config_raises():
 
 def test_standardizer_uses_training_statistics_per_feature():
     rng = np.random.default_rng(0)
-    X_train = rng.normal(loc=[80, 120, 16, 97, 37, 0.5], scale=[10, 15, 3, 2, 0.5, 0.1],
-                         size=(30, 4, 6))
+    X_train = rng.normal(
+        loc=[80, 120, 16, 97, 37, 0.5], scale=[10, 15, 3, 2, 0.5, 0.1], size=(30, 4, 6)
+    )
     X_val = rng.normal(loc=100, scale=50, size=(10, 4, 6))
     standardizer = VitalStandardizer.fit(X_train)
 
