@@ -17,6 +17,7 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Sequence
 
@@ -39,6 +40,9 @@ TEXT_STRATEGIES = ("key-sentences", "chunk-mean")
 KEY_SENTENCE_LIMIT = 10
 KEY_TEXT_WORD_LIMIT = 200
 DEFAULT_BATCH_SIZE = 64
+# On a GPU a batch of 64 short notes leaves it idle between launches; 256 measured 1.3x faster
+# (an NVIDIA H200). The vectors do not depend on the batch size.
+CUDA_BATCH_SIZE = 256
 CACHE_DIR_NAME = ".embedding_cache"
 
 
@@ -77,6 +81,11 @@ class EmbeddingResult:
     empty_notes: int
     encoded_now: int  # texts encoded in this run
     cached: int  # texts found in the cache
+
+
+def default_batch_size(device) -> int:
+    """Notes per encode batch when the user gives none: larger on CUDA."""
+    return CUDA_BATCH_SIZE if str(device).startswith("cuda") else DEFAULT_BATCH_SIZE
 
 
 def packaged_model_path() -> Path:
@@ -129,23 +138,28 @@ def load_embedding_model(name_or_path: str = DEFAULT_MODEL, device: str = "cpu")
     return EmbeddingModel(name, path, sha256, source, encoder)
 
 
-def select_key_sentences(text: str) -> str:
-    """The reference text for a note: clinical sentences first, capped at 10 and 200 words."""
-    sentences = split_sentences(text)
-    chosen = [s for s in sentences if has_clinical_keyword(s)][:KEY_SENTENCE_LIMIT]
+def select_key_sentences(text: str, sentences: Sequence[str] | None = None) -> str:
+    """The reference text for a note: clinical sentences first, capped at 10 and 200 words.
+
+    ``sentences`` is the note already split (``features.split_notes``), to split it only once.
+    """
+    sentences = split_sentences(text) if sentences is None else sentences
+    chosen = list(islice(filter(has_clinical_keyword, sentences), KEY_SENTENCE_LIMIT))
     if not chosen:
-        chosen = sentences[:KEY_SENTENCE_LIMIT]
+        chosen = list(sentences[:KEY_SENTENCE_LIMIT])
     words = " ".join(chosen).split()
     return " ".join(words[:KEY_TEXT_WORD_LIMIT])
 
 
-def split_into_chunks(text: str, tokenizer, max_tokens: int) -> list[str]:
+def split_into_chunks(
+    text: str, tokenizer, max_tokens: int, sentences: Sequence[str] | None = None
+) -> list[str]:
     """Whole sentences packed into chunks that fit the model; over-long sentences are cut."""
     budget = max_tokens - 2  # room for [CLS] and [SEP]
     chunks: list[str] = []
     current: list[str] = []
     current_tokens = 0
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text) if sentences is None else sentences:
         token_ids = tokenizer.encode(sentence, add_special_tokens=False)
         if len(token_ids) > budget:
             pieces = [
@@ -165,20 +179,31 @@ def split_into_chunks(text: str, tokenizer, max_tokens: int) -> list[str]:
     return chunks
 
 
-def texts_to_encode(texts: Sequence[str], strategy: str, model: EmbeddingModel) -> list[list[str]]:
-    """For each note, the text(s) whose embeddings make its vector (empty list: empty note)."""
+def texts_to_encode(
+    texts: Sequence[str],
+    strategy: str,
+    model: EmbeddingModel,
+    sentences: Sequence[Sequence[str]] | None = None,
+) -> list[list[str]]:
+    """For each note, the text(s) whose embeddings make its vector (empty list: empty note).
+
+    ``sentences``, when given, are the notes already split, one list per text.
+    """
     if strategy not in TEXT_STRATEGIES:
         raise PipelineError(
             f"unknown text strategy {strategy!r}; choose one of {', '.join(TEXT_STRATEGIES)}"
         )
     units = []
-    for text in texts:
+    for i, text in enumerate(texts):
+        split = None if sentences is None else sentences[i]
         if not text or not text.strip():
             units.append([])
         elif strategy == "key-sentences":
-            units.append([select_key_sentences(text)])
+            units.append([select_key_sentences(text, split)])
         else:
-            units.append(split_into_chunks(text, model.encoder.tokenizer, model.max_tokens))
+            units.append(
+                split_into_chunks(text, model.encoder.tokenizer, model.max_tokens, split)
+            )
     return units
 
 
@@ -221,9 +246,14 @@ def embed_notes(
     batch_size: int = DEFAULT_BATCH_SIZE,
     force: bool = False,
     progress: bool = True,
+    sentences: Sequence[Sequence[str]] | None = None,
 ) -> EmbeddingResult:
-    """Embed each note into one L2-normalised vector; row i belongs to note i."""
-    units = texts_to_encode(texts, strategy, model)
+    """Embed each note into one L2-normalised vector; row i belongs to note i.
+
+    ``sentences``: the notes already split by ``features.split_notes``, so that a note is split
+    once for both the features and the text selection.
+    """
+    units = texts_to_encode(texts, strategy, model, sentences)
     unique_texts = list(dict.fromkeys(text for note_units in units for text in note_units))
     cache = EmbeddingCache(cache_dir, model, strategy) if cache_dir is not None else None
     if cache is not None and force:

