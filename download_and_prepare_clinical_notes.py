@@ -299,6 +299,7 @@ def main(argv=None) -> int:
             force=args.force,
             progress=not args.quiet,
             sentences=sentences,
+            workers=workers,
         )
         log.say(
             f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors"

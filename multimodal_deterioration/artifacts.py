@@ -87,10 +87,13 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     return write_atomically(path, write)
 
 
-def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
+def save_npz(path: str | os.PathLike, compress: bool = True, **arrays: np.ndarray) -> Path:
+    """``arrays`` as one .npz; ``compress=False`` for scratch files written often (float
+    vectors barely compress, and compressing them costs more than writing them)."""
+
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            (np.savez_compressed if compress else np.savez)(handle, **arrays)
 
     return write_atomically(path, write)
 

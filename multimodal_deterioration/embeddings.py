@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from .artifacts import save_npz, sha256_of_file
 from .errors import PipelineError, first_line
-from .features import has_clinical_keyword, split_sentences
+from .features import has_clinical_keyword, in_worker_processes, split_sentences
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -179,32 +179,40 @@ def split_into_chunks(
     return chunks
 
 
+def _key_texts(notes: list[tuple[str, Sequence[str] | None]]) -> list[list[str]]:
+    """``select_key_sentences`` of each (text, sentences) pair; empty notes get no text."""
+    return [
+        [select_key_sentences(text, sentences)] if text and text.strip() else []
+        for text, sentences in notes
+    ]
+
+
 def texts_to_encode(
     texts: Sequence[str],
     strategy: str,
     model: EmbeddingModel,
     sentences: Sequence[Sequence[str]] | None = None,
+    workers: int = 1,
 ) -> list[list[str]]:
     """For each note, the text(s) whose embeddings make its vector (empty list: empty note).
 
-    ``sentences``, when given, are the notes already split, one list per text.
+    ``sentences``, when given, are the notes already split, one list per text. Key sentences
+    are chosen over ``workers`` processes (on a GPU the keyword search otherwise takes longer
+    than the encoding); the result does not depend on how many.
     """
     if strategy not in TEXT_STRATEGIES:
         raise PipelineError(
             f"unknown text strategy {strategy!r}; choose one of {', '.join(TEXT_STRATEGIES)}"
         )
-    units = []
-    for i, text in enumerate(texts):
-        split = None if sentences is None else sentences[i]
-        if not text or not text.strip():
-            units.append([])
-        elif strategy == "key-sentences":
-            units.append([select_key_sentences(text, split)])
-        else:
-            units.append(
-                split_into_chunks(text, model.encoder.tokenizer, model.max_tokens, split)
-            )
-    return units
+    splits = sentences if sentences is not None else [None] * len(texts)
+    if strategy == "key-sentences":
+        return in_worker_processes(_key_texts, list(zip(texts, splits)), workers)
+    return [
+        split_into_chunks(text, model.encoder.tokenizer, model.max_tokens, split)
+        if text and text.strip()
+        else []
+        for text, split in zip(texts, splits)
+    ]
 
 
 class EmbeddingCache:
@@ -235,7 +243,7 @@ class EmbeddingCache:
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         shard = self.directory / f"shard-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:20]}.npz"
-        save_npz(shard, keys=np.array(keys), vectors=vectors.astype(np.float32))
+        save_npz(shard, compress=False, keys=np.array(keys), vectors=vectors.astype(np.float32))
 
 
 def embed_notes(
@@ -247,13 +255,15 @@ def embed_notes(
     force: bool = False,
     progress: bool = True,
     sentences: Sequence[Sequence[str]] | None = None,
+    workers: int = 1,
 ) -> EmbeddingResult:
     """Embed each note into one L2-normalised vector; row i belongs to note i.
 
     ``sentences``: the notes already split by ``features.split_notes``, so that a note is split
-    once for both the features and the text selection.
+    once for both the features and the text selection. ``workers``: processes that choose the
+    text of each note.
     """
-    units = texts_to_encode(texts, strategy, model, sentences)
+    units = texts_to_encode(texts, strategy, model, sentences, workers)
     unique_texts = list(dict.fromkeys(text for note_units in units for text in note_units))
     cache = EmbeddingCache(cache_dir, model, strategy) if cache_dir is not None else None
     if cache is not None and force:

@@ -129,7 +129,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _in_parallel(function, items: list, workers: int, done=None) -> list:
+def in_worker_processes(function, items: list, workers: int, done=None) -> list:
     """``function`` over chunks of ``items``, results concatenated in order; in worker processes
     when ``workers > 1`` and there is more than one chunk. Same result either way. ``done(n)``
     is called as each chunk of n items finishes (for a progress bar)."""
@@ -156,7 +156,7 @@ def _split_each(texts: list[str]) -> list[list[str]]:
 def split_notes(texts: Sequence[str], workers: int = 1) -> list[list[str]]:
     """Each note's sentences (``split_sentences``), split once and shared by the feature
     extraction and the key-sentence selection; over ``workers`` processes."""
-    return _in_parallel(_split_each, list(texts), workers)
+    return in_worker_processes(_split_each, list(texts), workers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,7 +659,7 @@ def extract_features(
         raise ValueError(f"got sentences of {len(sentences)} notes for {n} texts")
 
     with tqdm(total=n, desc="Clinical features", unit="note", disable=not progress) as bar:
-        counts = _in_parallel(_keyword_counts, list(sentences), workers, bar.update)
+        counts = in_worker_processes(_keyword_counts, list(sentences), workers, bar.update)
     counts = np.array(counts, dtype=np.int64).reshape(n, 5)
     symptoms, medications, severity_hits, deterioration_hits, sentence_counts = counts.T
     summary_symptoms = np.full(n, np.nan)

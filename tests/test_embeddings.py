@@ -157,3 +157,13 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
         )
         np.testing.assert_array_equal(shared.vectors, raw.vectors)
     assert (default_batch_size("cpu"), default_batch_size("cuda:0")) == (64, 256)
+
+
+def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one():
+    from multimodal_deterioration.embeddings import texts_to_encode
+    from multimodal_deterioration.features import NOTES_PER_TASK
+
+    texts = NOTE_TEXTS * (NOTES_PER_TASK // 4)  # several chunks; empty and blank notes among them
+    serial = texts_to_encode(texts, "key-sentences", None)
+    assert texts_to_encode(texts, "key-sentences", None, workers=2) == serial
+    assert len(serial) == len(texts) and serial[4] == [] and serial[7] == []
