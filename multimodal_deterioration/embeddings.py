@@ -40,8 +40,8 @@ TEXT_STRATEGIES = ("key-sentences", "chunk-mean")
 KEY_SENTENCE_LIMIT = 10
 KEY_TEXT_WORD_LIMIT = 200
 DEFAULT_BATCH_SIZE = 64
-# On a GPU a batch of 64 short notes leaves it idle between launches; 256 measured 1.3x faster
-# (an NVIDIA H200). The vectors do not depend on the batch size.
+# On a GPU a batch of 64 short notes leaves it idle between launches; 256 measured 1.4-1.5x faster
+# (an NVIDIA H200, benchmark_pipeline.py, 2,000 notes). The vectors do not depend on the batch size.
 CUDA_BATCH_SIZE = 256
 CACHE_DIR_NAME = ".embedding_cache"
 
