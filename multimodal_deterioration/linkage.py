@@ -270,6 +270,22 @@ def link_by_id(
             samples_with_several_notes=int((eligible > 1).sum()),
         )
 
+    if not any(c.eligible_links for c in counts.values()):
+        excluded = {
+            "after the prediction time": sum(
+                c.notes_after_prediction_time for c in counts.values()
+            ),
+            "outside the window": sum(c.notes_outside_window for c in counts.values()),
+            "without a chart time": sum(c.notes_without_time for c in counts.values()),
+            "by category": sum(sum(c.notes_excluded_by_category.values()) for c in counts.values()),
+        }
+        reasons = ", ".join(f"{n} {why}" for why, n in excluded.items() if n)
+        raise PipelineError(
+            f"no note is eligible for any sample: every note-sample link by id was excluded "
+            f"({reasons}); check that --time-column and times_train/val/test hold the same "
+            "clock (e.g. both in MIMIC's shifted dates), --note-window-hours and "
+            "--exclude-category"
+        )
     several = sum(c.samples_with_several_notes for c in counts.values())
     if several and not rule.uses_times and not rule.allow_untimed_notes:
         raise PipelineError(

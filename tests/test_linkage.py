@@ -330,3 +330,10 @@ def test_pairing_by_id_carries_the_linkage_counts_and_settings_into_its_summary(
     text = describe_linkage(summary)
     assert "at or before the sample's prediction time" in text
     assert "1 charted after the prediction time" in text
+
+
+def test_no_eligible_note_at_all_is_an_error_that_gives_the_counts():
+    ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a", "a"])
+    note_times = ["2131-01-01 00:00:00"] * 4  # a year after every prediction time
+    with pytest.raises(PipelineError, match=r"no note is eligible.*4 after the prediction time"):
+        link(ids, times, note_ids, note_times)
