@@ -35,10 +35,17 @@ class Pairing:
     seed: int | None
     notes: dict[str, SampleNotes]
     reused_samples: dict[str, int]
-    samples_without_note: dict[str, int]
-    notes_in_several_splits: int = 0
     warnings: tuple[str, ...] = field(default=())
     linkage: Linkage | None = None
+
+    @property
+    def samples_without_note(self) -> dict[str, int]:
+        return {split: int((notes.counts == 0).sum()) for split, notes in self.notes.items()}
+
+    @property
+    def notes_in_several_splits(self) -> int:
+        """Notes used in more than one split (never for the disjoint random/sequential pools)."""
+        return notes_in_several_splits(self.notes)
 
     @property
     def note_index(self) -> dict[str, np.ndarray]:
@@ -245,22 +252,13 @@ def pair_by_id(
         note_times_of,
         note_categories_of,
     )
-    without = {s: c.samples_without_eligible_note for s, c in linkage.counts.items()}
     return Pairing(
-        "id",
-        None,
-        linkage.notes,
-        {split: 0 for split in linkage.notes},
-        without,
-        notes_in_several_splits(linkage.notes),
-        linkage.warnings,
-        linkage,
+        "id", None, linkage.notes, {split: 0 for split in linkage.notes}, linkage.warnings, linkage
     )
 
 
 def _pairing(method: str, seed: int | None, note_index: dict[str, np.ndarray]) -> Pairing:
     reused = {split: _reuse_count(index) for split, index in note_index.items()}
-    without = {split: int((index == NO_NOTE).sum()) for split, index in note_index.items()}
     warnings = []
     if any(reused.values()):
         warnings.append(
@@ -268,4 +266,4 @@ def _pairing(method: str, seed: int | None, note_index: dict[str, np.ndarray]) -
             f"({', '.join(f'{s}: {n}' for s, n in reused.items())} samples share a note)"
         )
     notes = {split: SampleNotes.one_each(index, NO_NOTE) for split, index in note_index.items()}
-    return Pairing(method, seed, notes, reused, without, 0, tuple(warnings))
+    return Pairing(method, seed, notes, reused, tuple(warnings))

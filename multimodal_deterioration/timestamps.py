@@ -41,9 +41,6 @@ class Timestamps:
         """``hours`` in this column's units (numbers are taken to be in hours already)."""
         return int(round(hours * NANOSECONDS_PER_HOUR)) if self.kind == DATETIME else float(hours)
 
-    def __getitem__(self, rows) -> Timestamps:
-        return Timestamps(self.kind, self.values[rows], self.missing[rows], self.timezone_aware)
-
 
 def parse_times(values, what: str) -> Timestamps:
     """Parse a column of times; ``what`` names it in messages (e.g. "times_test in data.npz").
