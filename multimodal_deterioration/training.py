@@ -448,6 +448,9 @@ def train_model(
 
     history: list[EpochRecord] = []
     best_state: dict[str, torch.Tensor] | None = None
+    # Whether the patience rule fired, also when it fires at the last allowed epoch: counting
+    # epochs run would call that "ran all epochs" and hide that training had plateaued.
+    stopped_early = False
     with tqdm(
         range(1, config.epochs + 1), desc=f"training {description}", unit="epoch",
         disable=not progress,
@@ -475,6 +478,7 @@ def train_model(
             if emit is not None:
                 emit(_epoch_summary(description, history[-1], config.epochs, stopper))
             if stop:
+                stopped_early = True
                 break
 
     if best_state is None:
@@ -484,7 +488,6 @@ def train_model(
         )
     model.load_state_dict(best_state)
     model.eval()
-    stopped_early = len(history) < config.epochs
     if emit is not None:
         reason = (
             f"stopped early after {config.patience} epochs without improvement"

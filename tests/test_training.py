@@ -157,6 +157,16 @@ def test_training_stops_early_when_validation_stops_improving(anti_correlated):
     assert len(result.history) == result.best_epoch + 1
 
 
+def test_a_stop_at_the_last_allowed_epoch_counts_as_stopping_early(anti_correlated):
+    train, val = anti_correlated
+    unlimited = train_quietly(fresh_model(), train, val, epochs=10, patience=1)
+    assert unlimited.stopped_early
+    stop_epoch = len(unlimited.history)
+    result = train_quietly(fresh_model(), train, val, epochs=stop_epoch, patience=1)
+    assert len(result.history) == stop_epoch
+    assert result.stopped_early
+
+
 def test_same_seed_gives_identical_results_on_cpu(small):
     train, val = small
     results, predictions = [], []
