@@ -18,6 +18,7 @@ matplotlib.use("Agg")  # files only: no display is needed or wanted
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from .artifacts import write_atomically  # noqa: E402
@@ -83,49 +84,36 @@ def plot_training_curves(
     reported_baseline_auroc: float | None = None,
     best_epochs: Mapping[str, int] | None = None,
 ) -> list[Path]:
-    """Loss (train solid, validation dashed) and validation AUROC per epoch, per model.
+    """Training loss, validation loss and validation AUROC per epoch: one panel each, one line
+    per model, one legend for the whole figure below the panels.
 
     ``histories`` maps a display name to epoch records with ``epoch``, ``train_loss``,
     ``val_loss`` and ``val_auroc``. The quoted baseline is drawn as a dashed horizontal line and
-    each model's selected (best) epoch as a filled marker.
+    each model's selected (best) epoch as a star. Train and validation loss get panels of their
+    own because on one axis, six models made twelve lines that no legend could untangle.
     """
+    panels = (
+        ("train_loss", "Weighted BCE loss", "Training loss"),
+        ("val_loss", "Weighted BCE loss", "Validation loss"),
+        ("val_auroc", "AUROC", "Validation AUROC (* = selected epoch)"),
+    )
     with plt.rc_context(RC_PARAMS):
-        figure, (loss_axis, auroc_axis) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        figure, axes = plt.subplots(1, len(panels), figsize=(10.0, 3.4))
+        auroc_axis = axes[-1]
         for index, (name, records) in enumerate(histories.items()):
             look = style(index)
             epochs = [r["epoch"] for r in records]
-            every = _markers_every(len(epochs))
-            loss_axis.plot(
-                epochs,
-                [r["train_loss"] for r in records],
-                color=look["color"],
-                linestyle="-",
-                marker=look["marker"],
-                markevery=every,
-                markersize=3,
-                label=f"{name}, train",
-            )
-            loss_axis.plot(
-                epochs,
-                [r["val_loss"] for r in records],
-                color=look["color"],
-                linestyle="--",
-                marker=look["marker"],
-                markevery=every,
-                markersize=3,
-                markerfacecolor="white",
-                label=f"{name}, validation",
-            )
-            auroc_axis.plot(
-                epochs,
-                [r["val_auroc"] for r in records],
-                color=look["color"],
-                linestyle=look["linestyle"],
-                marker=look["marker"],
-                markevery=every,
-                markersize=3,
-                label=name,
-            )
+            for axis, (key, _, _) in zip(axes, panels):
+                axis.plot(
+                    epochs,
+                    [r[key] for r in records],
+                    color=look["color"],
+                    linestyle=look["linestyle"],
+                    marker=look["marker"],
+                    markevery=_markers_every(len(epochs)),
+                    markersize=3,
+                    label=name,
+                )
             best = next((r for r in records if r["epoch"] == (best_epochs or {}).get(name)), None)
             if best is not None:
                 auroc_axis.plot(
@@ -142,13 +130,19 @@ def plot_training_curves(
                 **REFERENCE_LINE,
                 label=f"Quoted baseline {reported_baseline_auroc:.4f} (not re-measured)",
             )
-        loss_axis.set(xlabel="Epoch", ylabel="Weighted BCE loss", title="Loss")
-        auroc_axis.set(
-            xlabel="Epoch", ylabel="Validation AUROC", title="Validation AUROC (* = selected epoch)"
-        )
-        loss_axis.legend(frameon=False)
-        auroc_axis.legend(frameon=False, loc="lower right")
+        for axis, (_, ylabel, title) in zip(axes, panels):
+            axis.set(xlabel="Epoch", ylabel=ylabel, title=title)
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        handles, labels = auroc_axis.get_legend_handles_labels()
         figure.tight_layout()
+        figure.legend(
+            handles,
+            labels,
+            frameon=False,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(3, len(labels)),
+        )
         return save_figure(figure, path_stem)
 
 

@@ -34,7 +34,7 @@ FIGURE_CAPTIONS = {
     "roc": "ROC curves of every model on the test split; the legend gives each AUROC with its 95% bootstrap CI.",
     "pr": "Precision-recall curves on the test split; the dashed line is the positive rate (a random model's precision).",
     "reliability": "Reliability diagram (10 equal-width bins) of the multimodal and vital-only models on the test split, with the samples per bin below.",
-    "curves": "Training and validation loss, and validation AUROC per epoch; stars mark the epoch each model was selected at, the dashed line the quoted (not re-measured) baseline.",
+    "curves": "Training loss, validation loss and validation AUROC per epoch, one line per trained model; stars mark the epoch each model was selected at, the dashed line the quoted (not re-measured) baseline.",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 import numpy as np
 import pytest
 from PIL import Image
@@ -195,27 +196,48 @@ def test_roc_curve_ends_at_the_corners(tmp_path, predictions, captured):
     assert (x[0], y[0]) == (0.0, 0.0) and (x[-1], y[-1]) == (1.0, 1.0)
 
 
-def test_training_curve_legends_name_each_model_and_the_quoted_baseline(
+def test_training_curves_have_one_figure_legend_naming_each_model_and_the_quoted_baseline(
     tmp_path, predictions, captured
 ):
     draw("training_curves", tmp_path / "curves", predictions)
     (figure,) = captured
-    loss_axis, auroc_axis = figure.axes
-    loss_texts = [t.get_text() for t in loss_axis.get_legend().get_texts()]
-    auroc_texts = [t.get_text() for t in auroc_axis.get_legend().get_texts()]
-    assert loss_texts == [
-        "Multimodal, train",
-        "Multimodal, validation",
-        "Vital-only, train",
-        "Vital-only, validation",
+    assert all(axis.get_legend() is None for axis in figure.axes)
+    (legend,) = figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Multimodal",
+        "Vital-only",
+        "Quoted baseline 0.7800 (not re-measured)",
     ]
-    assert auroc_texts == ["Multimodal", "Vital-only", "Quoted baseline 0.7800 (not re-measured)"]
+
+
+def test_training_curves_draw_one_line_per_model_in_each_panel(tmp_path, predictions, captured):
+    draw("training_curves", tmp_path / "curves", predictions)
+    (figure,) = captured
+    records = histories()
+    for axis, key in zip(figure.axes, ("train_loss", "val_loss", "val_auroc")):
+        curves = [line for line in axis.get_lines() if len(line.get_xdata()) > 1]
+        curves = [line for line in curves if line.get_label() in records]
+        assert [line.get_label() for line in curves] == list(records)
+        for line in curves:
+            assert list(line.get_ydata()) == [r[key] for r in records[line.get_label()]]
+
+
+def test_training_curve_legend_lies_outside_every_panel(tmp_path, predictions, captured):
+    """A legend over the data hides the curves a reader must compare (thesis figures)."""
+    draw("training_curves", tmp_path / "curves", predictions)
+    (figure,) = captured
+    canvas = FigureCanvasAgg(figure)  # pyplot detached the figure from its canvas on closing it
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend_box = figure.legends[0].get_window_extent(renderer)
+    for axis in figure.axes:
+        assert not legend_box.overlaps(axis.get_window_extent(renderer))
 
 
 def test_training_curves_mark_the_selected_epoch(tmp_path, predictions, captured):
     draw("training_curves", tmp_path / "curves", predictions)
     (figure,) = captured
-    stars = [line for line in figure.axes[1].get_lines() if line.get_marker() == "*"]
+    stars = [line for line in figure.axes[-1].get_lines() if line.get_marker() == "*"]
     assert len(stars) == 1
     x, y = stars[0].get_data()
     record = histories()["Multimodal"][8]
@@ -226,5 +248,4 @@ def test_training_curves_without_optional_arguments(tmp_path, captured):
     paths = plots.plot_training_curves(histories(), tmp_path / "plain")
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     (figure,) = captured
-    auroc_texts = [t.get_text() for t in figure.axes[1].get_legend().get_texts()]
-    assert auroc_texts == ["Multimodal", "Vital-only"]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["Multimodal", "Vital-only"]
