@@ -9,17 +9,46 @@ families ("chest pain" counts as "chest pain", not also as "pain"; "critical car
 intensive care, not also as the severity word "critical"). Each keyword's pattern also matches
 simple inflections and close synonyms ("worsened", "dyspnoea", "noradrenaline").
 
-Negation (NegEx-style, Chapman et al. 2001, scoped to one sentence):
+Negation (NegEx, Chapman et al. 2001, with the termination terms of ConText, Harkema et al.
+2009), scoped to one clause of one sentence:
 
 * a pre-negation trigger ("no", "denies", "negative for", "without", ...) negates mentions that
-  start within the next ``NEGATION_WINDOW_WORDS`` words, so a coordinated list such as
-  "denies chest pain, fever, or cough" is negated as a whole;
-* a post-negation trigger ("was ruled out", "is unlikely", ...) negates mentions that end within
-  the ``NEGATION_WINDOW_WORDS`` words before it;
-* a termination term ("but", "however", "which", ";", ...) ends a scope early, so in
-  "no fever but severe cough" only "fever" is negated;
-* a pseudo-negation ("no change", "not only", "did not improve", ...) contains a trigger word
-  but negates nothing.
+  start after it, up to the first termination or the end of a window of
+  ``NEGATION_WINDOW_WORDS`` words, whichever comes first;
+* a post-negation trigger ("was ruled out", "unlikely", ...) negates mentions that end before
+  it, back to the last termination or the start of its window, whichever comes last. Without a
+  copula, "ruled out", "excluded", "absent", "not seen", "not present" ... are post-negations
+  where they close their clause ("Sepsis ruled out.", "Edema absent bilaterally."); before
+  their object they are read as pre-negations ("ruled out sepsis", "absent pulses");
+* a termination ends a scope: a contrast ("but", "however", "although", "except"), a relative
+  pronoun ("which", "who"), a subordinating word ("because", "since", "as", "while", "after",
+  "due to"), a verb that reports a new finding ("developed", "presented with"), "and" opening a
+  new clause ("and was", "and required", "and she"), a semicolon or colon, and a comma that
+  opens a clause (below). So in "no fever but severe cough" only "fever" is negated, and in
+  "She had no fever and was intubated" the intubation is affirmed;
+* a termination joined to its trigger by nothing but adverbs belongs to the negated phrase and
+  ends nothing: "not yet intubated", "never developed sepsis", "not due to sepsis" and
+  "sepsis, which was ruled out" all negate sepsis or the intubation;
+* a pseudo-negation ("no change", "not only", "did not improve", "no response to", ...)
+  contains a trigger word but negates nothing.
+
+The comma rule. A comma ends a scope only when the word after it opens a clause: a subject
+("she", "it", "there", "her", "the patient", ...) or a verb ("was", "had", "developed", ...).
+List items are noun phrases, so the commas of "denies chest pain, fever, or cough" keep the
+whole list negated, while "Without antibiotics, she developed septic shock" ends the scope at
+the comma.
+
+Known limits of these rules:
+
+* a clause whose subject is a noun is not recognised after a comma: in "Without antibiotics,
+  sepsis developed" and "no seizure, and the rash resolved" the second clause stays negated;
+* a subordinating word inside a negated list ends it early: "denies pain while walking or
+  dyspnea" negates pain only;
+* coordination before a post-negation is not split: in "She had fever and sepsis was ruled out"
+  fever is negated too;
+* "excluded" before its object ("we excluded sepsis") negates nothing, and the subject of a
+  negated verb is not negated ("Vancomycin was not started");
+* a colon ends a scope even straight after the trigger, so "Denies: fever" negates nothing.
 
 "Resolved" is not a negation: a symptom that resolved was present during the reported course.
 Hypothetical and uncertain mentions ("to rule out sepsis") count as mentions.
@@ -321,26 +350,73 @@ PRE_NEGATIONS = (
     "no evidence of", "no signs? of", "no symptoms? of", "no history of", "no complaints? of",
 )
 
+# A post-posed trigger without a copula ("Sepsis ruled out.") closes its clause: what follows
+# it is punctuation, the end, a conjunction, a preposition or an adverb. Followed by anything
+# else it is read as the pre-negation it also is ("ruled out sepsis", "absent pulses"), or as
+# nothing ("excluded" before its object).
+_CLOSES_CLAUSE = (
+    r"(?=\s*(?:[.,;:!?)]|$|(?:and|or|but|by|on|in|at|with|after|following|during|per|from"
+    r"|because|since|as|\w+ly)\b))"
+)
+
 POST_NEGATIONS = (
-    # "was negative for X" is a pre-negation of X, not a post-negation of what came before.
-    r"(?:was|were|is|are|has been|have been|had been) (?:ruled out|excluded|absent|negative(?! for)"
-    r"|not (?:present|seen|observed|detected|found|noted|evident|identified))",
+    # "was negative for X" and "was ruled out for X" are pre-negations of X, not post-negations
+    # of what came before.
+    (
+        r"(?:was|were|is|are|has been|have been|had been) (?:ruled out(?! for)|excluded|absent"
+        r"|negative(?! for)|not (?:present|seen|observed|detected|found|noted|evident"
+        r"|identified))"
+    ),
     "unlikely",
     "(?:did|does|do) not (?:occur|develop|recur)",
+    (
+        r"(?:ruled out|excluded|absent|not (?:present|seen|observed|detected|found|noted|evident"
+        r"|identified))" + _CLOSES_CLAUSE
+    ),
 )
 
 # Contain a trigger word but negate nothing. Kept short on purpose: each entry is a phrase that
-# would otherwise negate a real mention ("did not improve with furosemide": furosemide was given).
+# would otherwise negate a real mention ("did not improve with furosemide": furosemide was
+# given; "no response to vasopressors": they were given). "Failed to respond to" and
+# "unresponsive to" hold no trigger word, so they need no entry.
 PSEUDO_NEGATIONS = (
     "no increase", "no (?:significant )?change", "not only", "not necessarily",
     "without difficulty", "(?:no|without) improvement", "not improve(?:d)?",
-    "not respond(?:ed|ing)?", "(?:cannot|could not|can not) be (?:ruled out|excluded)",
+    "not respond(?:ed|ing)?", "no (?:clinical |significant )?response",
+    "(?:cannot|could not|can not) be (?:ruled out|excluded)",
 )
 
+# Words that end a trigger's scope (NegEx; ConText, Harkema et al. 2009, adds the subordinating
+# and clause-opening words).
 TERMINATIONS = (
+    # contrast and exception
     "but", "however", "although", "though", "yet", "still", "nevertheless", "except",
-    "aside from", "apart from", "other than", "which", "who", "whose", "secondary to", "due to",
+    "aside from", "apart from", "other than",
+    # relative pronouns
+    "which", "who", "whose",
+    # cause, time and other subordinate clauses; "such as" and "as well as" continue a list
+    "secondary to", "due to", "because", "since", "while", "after",
+    r"(?<!such\W)(?<!well\W)as(?!\W+well\W)",
+    # verbs that report a new finding
+    "developed", "presented with", "presents with", "presenting with", "complains of",
+    "complained of", "complaining of",
+    # "and" that opens a new clause: a verb, a subject or a time adverb follows it
+    (
+        "and (?:was|were|is|are|had|has|have|developed|required|underwent|received|became"
+        "|remained|then|later|subsequently|he|she|they|the patient)"
+    ),
+)
+
+# Semicolon and colon end a scope. A comma ends it only where a clause opens after it (a
+# subject or a verb follows), so that "Without antibiotics, she developed septic shock" ends the
+# scope at the comma while the commas of "denies chest pain, fever, or cough" keep the whole
+# list negated.
+CLAUSE_PUNCTUATION = (
     ";", ":",
+    (
+        r",(?=\s*(?:he|she|they|we|it|there|this|his|her|their|the patient|was|were|is|are|had"
+        r"|has|developed|required|underwent|received|became|remained|then|subsequently|later)\b)"
+    ),
 )
 
 # Words after (pre-) or before (post-negation) a trigger that it can reach. NegEx used five;
@@ -427,24 +503,26 @@ def _phrase_alternatives(phrases: Sequence[str]) -> str:
     return "|".join("(?:" + phrase.replace(" ", r"\s+") + ")" for phrase in ordered)
 
 
-_WORD_TERMINATIONS = tuple(t for t in TERMINATIONS if t[0].isalnum())
-_PUNCTUATION_TERMINATIONS = "".join(t for t in TERMINATIONS if not t[0].isalnum())
-
 # At one position the first group that matches wins: a pseudo-negation beats the trigger it
 # contains ("no change" over "no"), and a post-negation beats a shorter pre-negation inside it
 # ("was ruled out" over "ruled out"). finditer's leftmost rule does the rest. The word
 # boundaries sit outside the alternation so that mid-word positions fail at once.
 _TRIGGERS = re.compile(
-    f"(?P<punct>[{re.escape(_PUNCTUATION_TERMINATIONS)}])"
+    f"(?P<punct>{_phrase_alternatives(CLAUSE_PUNCTUATION)})"
     r"|\b(?:"
     f"(?P<pseudo>{_phrase_alternatives(PSEUDO_NEGATIONS)})"
     f"|(?P<post>{_phrase_alternatives(POST_NEGATIONS)})"
     f"|(?P<pre>{_phrase_alternatives(PRE_NEGATIONS)})"
-    f"|(?P<term>{_phrase_alternatives(_WORD_TERMINATIONS)})"
+    f"|(?P<term>{_phrase_alternatives(TERMINATIONS)})"
     r")\b"
 )
 
 _WORD = re.compile(r"\w+")
+
+# What may stand between a trigger and a termination word that belongs to the negated phrase
+# ("not yet", "never developed", "not due to", "had not previously developed"): whitespace and
+# adverbs.
+_ADVERBS_ONLY = re.compile(r"(?:\s+\w+ly)*\s*")
 
 
 def has_clinical_keyword(sentence: str) -> bool:
@@ -461,7 +539,11 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
     """Character scopes negated in ``sentence`` as ``(start, end, direction)``.
 
     ``direction`` is "pre" (mentions starting in the span are negated) or "post" (mentions
-    ending in the span are negated).
+    ending in the span are negated). A pre-negation's scope runs to the first termination after
+    it or the end of its window, whichever comes first; a post-negation's starts after the last
+    termination before it or at the start of its window, whichever comes last. A termination
+    word joined to the trigger by nothing but adverbs is part of the negated phrase and ends
+    nothing ("not yet intubated", "never developed sepsis", "sepsis, which was ruled out").
     """
     pre, post, terms = [], [], []
     for match in _TRIGGERS.finditer(sentence):
@@ -481,21 +563,33 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
     term_starts = [t.start() for t in terms]
     term_ends = [t.end() for t in terms]
 
+    def joined(term: re.Match[str], start: int, end: int) -> bool:
+        return (
+            term.lastgroup == "term"
+            and _ADVERBS_ONLY.fullmatch(sentence, start, end) is not None
+        )
+
     spans = []
     for trigger in pre:
         first = bisect_left(word_starts, trigger.end())
         last = first + NEGATION_WINDOW_WORDS - 1
         end = word_ends[last] if last < len(words) else len(sentence)
-        next_term = bisect_left(term_starts, trigger.end())
-        if next_term < len(terms):
-            end = min(end, term_starts[next_term])
+        reached = trigger.end()
+        for term in terms[bisect_left(term_starts, trigger.end()) :]:
+            if not joined(term, reached, term.start()):
+                end = min(end, term.start())
+                break
+            reached = term.end()
         spans.append((trigger.end(), end, "pre"))
     for trigger in post:
         before = bisect_right(word_ends, trigger.start())
         start = word_starts[max(0, before - NEGATION_WINDOW_WORDS)] if before else trigger.start()
-        previous_term = bisect_right(term_ends, trigger.start()) - 1
-        if previous_term >= 0:
-            start = max(start, term_ends[previous_term])
+        reached = trigger.start()
+        for term in reversed(terms[: bisect_right(term_ends, trigger.start())]):
+            if not joined(term, term.end(), reached):
+                start = max(start, term.end())
+                break
+            reached = term.start()
         spans.append((start, trigger.start(), "post"))
     return spans
 

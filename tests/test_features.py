@@ -184,6 +184,116 @@ def test_pseudo_negations_negate_nothing(text, column, expected):
     assert features_of(text)[column] == expected
 
 
+# Issue 11, defect 4: a negation's scope ends with its clause. Expected values are the
+# sentences' meaning as a reader annotates it, in the manner of the NegEx and ConText papers.
+
+
+def test_and_starting_a_new_clause_ends_negation_scope():
+    text = "She had no fever and was intubated for respiratory failure."
+    assert features_of(text)["symptom_count"] == 0  # fever negated
+    assert deterioration_hits(text) == 2  # intubation, respiratory failure affirmed
+
+
+def test_comma_closing_an_introductory_negated_phrase_ends_its_scope():
+    text = "Without antibiotics, she developed septic shock."
+    assert features_of(text)["medication_count"] == 0  # antibiotics negated
+    assert deterioration_hits(text) == 2  # sepsis, shock affirmed
+
+
+def test_no_response_to_a_drug_means_the_drug_was_given():
+    for text in [
+        "No response to vasopressors.",
+        "She did not respond to vasopressors.",
+        "She failed to respond to vasopressors.",
+        "She was unresponsive to vasopressors.",
+    ]:
+        assert features_of(text)["medication_count"] == 1, text
+
+
+def test_post_posed_ruled_out_without_copula_negates():
+    assert features_of("Sepsis ruled out.")["has_deterioration"] == 0
+
+
+@pytest.mark.parametrize(
+    "text, column",
+    [
+        ("Sepsis excluded.", "has_deterioration"),
+        ("Sepsis ruled out by blood cultures.", "has_deterioration"),
+        ("Edema absent bilaterally.", "symptom_count"),
+        ("Fever not present on admission.", "symptom_count"),
+        ("Fever not seen during the stay.", "symptom_count"),
+    ],
+)
+def test_post_posed_triggers_without_copula_negate_the_mention_before_them(text, column):
+    assert features_of(text)[column] == 0
+
+
+def test_bare_ruled_out_negates_its_object_before_or_after_but_not_the_next_clause():
+    assert features_of("We ruled out sepsis.")["has_deterioration"] == 0
+    assert features_of("Sepsis ruled out.")["has_deterioration"] == 0
+    row = features_of("Sepsis ruled out, fever persisted.")
+    assert (row["has_deterioration"], row["symptom_count"]) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "text, column",
+    [
+        ("She had no fever since starting antibiotics.", "medication_count"),
+        ("No chest pain while receiving heparin.", "medication_count"),
+        ("No rash after amoxicillin.", "medication_count"),
+        ("No cough because she was intubated.", "has_deterioration"),
+        ("Without trauma she presented with chest pain.", "symptom_count"),
+        ("No fever and required vasopressors.", "medication_count"),
+        ("Denies fever and has a cough.", "symptom_count"),
+        ("Without sedation, her condition deteriorated.", "has_deterioration"),
+        ("No fever, was intubated on day 2.", "has_deterioration"),
+    ],
+)
+def test_termination_terms_of_negex_and_context_end_pre_negation_scope(text, column):
+    assert features_of(text)[column] == 1
+
+
+def test_as_ends_scope_but_such_as_and_as_well_as_continue_a_list():
+    assert features_of("No fever as she was on paracetamol.")["medication_count"] == 1
+    assert features_of("No symptoms such as fever or cough.")["symptom_count"] == 0
+    assert features_of("Denies fever as well as cough.")["symptom_count"] == 0
+
+
+def test_comma_inside_a_negated_list_keeps_the_list_negated_and_a_clause_after_it_does_not():
+    text = "No fever or cough, she was intubated."
+    assert features_of(text)["symptom_count"] == 0
+    assert features_of(text)["has_deterioration"] == 1
+    assert features_of("No fever, cough, or rash was reported.")["symptom_count"] == 0
+
+
+def test_developed_ends_scope_unless_it_is_the_negated_verb():
+    assert features_of("Without antibiotics she developed sepsis.")["has_deterioration"] == 1
+    assert features_of("She never developed sepsis.")["has_deterioration"] == 0
+    assert features_of("She had not yet developed sepsis.")["has_deterioration"] == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["She was not yet intubated.", "Hypotension was not due to sepsis."]
+)
+def test_termination_right_after_the_trigger_belongs_to_the_negated_phrase(text):
+    assert features_of(text)["has_deterioration"] == 0
+
+
+def test_relative_pronoun_opening_the_post_negation_does_not_end_its_scope():
+    assert features_of("Sepsis, which was excluded on day 2, had been suspected.")[
+        "has_deterioration"
+    ] == 0
+
+
+def test_was_ruled_out_for_negates_what_follows():
+    assert features_of("He was ruled out for sepsis.")["has_deterioration"] == 0
+
+
+def test_post_negation_scope_starts_after_the_last_termination_before_it():
+    text = "She was intubated after sepsis was ruled out."
+    assert deterioration_hits(text) == 1  # intubation affirmed, sepsis negated
+
+
 def test_resolved_symptom_still_counts():
     assert features_of("The fever resolved after two days.")["symptom_count"] == 1
 
