@@ -30,6 +30,8 @@ CUDA_GRAPH = True  # --no-cuda-graph: on CUDA, train with eager steps instead of
 BASELINE_AUROC = 0.9941  # --baseline-auroc: quoted from earlier work, not re-measured
 STANDARDIZE = True  # --no-standardize
 BOOTSTRAP = 2000  # --bootstrap: resamples for the confidence intervals
+MIN_GAIN = 0.01  # --min-gain: the smallest AUROC gain from the notes that would matter
+RESPLITS = None  # --resplits K: also retrain both models on K redrawn splits (off by default)
 ABLATIONS = "auto"  # --ablations: auto | on | off
 # --ablations-auto-limit: "auto" runs the controls while training samples x seeds stays at or
 # under this, where they cost minutes on a laptop rather than hours.
@@ -138,6 +140,22 @@ def parse_args(argv):
         help="bootstrap resamples for 95%% confidence intervals (default: %(default)s)",
     )
     parser.add_argument(
+        "--min-gain",
+        type=float,
+        default=MIN_GAIN,
+        help="the smallest AUROC gain (multimodal minus vital-only) that would matter; the "
+        "verdict says whether the difference's 95%% CI excludes it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--resplits",
+        type=int,
+        default=RESPLITS,
+        metavar="K",
+        help="also pool train+val+test, redraw K stratified splits grouped by id with the "
+        "original proportions, retrain the multimodal and vital-only models on each and report "
+        "the spread, apart from the fixed-split result (default: off; K >= 2)",
+    )
+    parser.add_argument(
         "--ablations",
         default=ABLATIONS,
         choices=("auto", "on", "off"),
@@ -173,6 +191,10 @@ def parse_args(argv):
             parser.error(f"{flag} must be at least 1")
     if not 0 <= args.dropout < 1:
         parser.error("--dropout must be in [0, 1)")
+    if args.resplits is not None and args.resplits < 2:
+        parser.error("--resplits needs at least 2 redraws (one says nothing about the spread)")
+    if not 0 <= args.min_gain < 1:
+        parser.error("--min-gain must be an AUROC difference in [0, 1), e.g. 0.01")
     return args
 
 
@@ -184,6 +206,7 @@ def main(argv=None) -> int:
     from multimodal_deterioration.devices import resolve_device
     from multimodal_deterioration.experiment import MAIN_MODEL, ExperimentConfig, run_experiment
     from multimodal_deterioration.multimodal_data import load_multimodal_data
+    from multimodal_deterioration.resplits import run_resplits
     from multimodal_deterioration.results import (
         EvaluationSettings,
         build_results,
@@ -227,7 +250,9 @@ def main(argv=None) -> int:
         )
 
     with log.stage("Evaluating on the test split"):
-        settings = EvaluationSettings(args.baseline_auroc, args.bootstrap, progress=not args.quiet)
+        settings = EvaluationSettings(
+            args.baseline_auroc, args.bootstrap, progress=not args.quiet, min_gain=args.min_gain
+        )
         results = build_results(experiment, data, settings)
         results["run"] = {
             "config": {
@@ -238,6 +263,8 @@ def main(argv=None) -> int:
                 "ablations": ablations,
                 "ablations_setting": args.ablations,
                 "ablations_auto_limit": args.ablations_auto_limit,
+                "min_gain": args.min_gain,
+                "resplits": args.resplits,
             },
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seed": config.main_seed,
@@ -249,6 +276,18 @@ def main(argv=None) -> int:
             "seconds": round(time.perf_counter() - started, 1),
         }
         results["meta"] = data.meta
+
+    if args.resplits is not None:
+        with log.stage(f"Repeated splits: {args.resplits} redraws x 2 models"):
+            results["resplits"] = run_resplits(
+                data,
+                config,
+                args.resplits,
+                device,
+                seed=config.main_seed,
+                log=None if args.quiet else print,
+                progress=not args.quiet,
+            )
 
     with log.stage("Writing outputs"):
         paths = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
@@ -319,9 +358,18 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
     print(
         f"  multimodal - vital_only     {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), DeLong p = {delong['p_value']:.3g}"
     )
+    added = results["added_value"]
+    print(f"  against --min-gain {added['min_gain_auroc']:g}: {added['statement']}")
     print(
         f"  reported baseline {results['reported_baseline_auroc']:.4f} (quoted, not re-measured): {results['improvement_vs_reported_percent']:+.2f}%"
     )
+    if "resplits" in results:
+        spread = results["resplits"]
+        print(
+            f"  over {spread['k']} redrawn splits: multimodal - vital_only "
+            f"{spread['mean']['difference']:+.4f} +/- {spread['sd']['difference']:.4f} (SD), "
+            f"range {spread['difference_range'][0]:+.4f} to {spread['difference_range'][1]:+.4f}"
+        )
     controls = results["controls"]
     setting = results["run"]["config"]["ablations_setting"]
     if not controls["ran"]:

@@ -272,6 +272,11 @@ def main_finding(results: dict) -> str:
             "The interval includes zero: this run gives no evidence that adding the notes changed "
             "discrimination (which is not evidence that it did not)."
         )
+    added = results["added_value"]
+    against_min = (
+        f"Against the smallest gain of interest of {number(added['min_gain_auroc'], 3)} AUROC "
+        f"(`--min-gain`): {added['statement']}."
+    )
     quoted = results["reported_baseline_auroc"]
     reported = (
         f"The vital-only AUROC of {number(quoted)} quoted from earlier work was not re-measured "
@@ -279,7 +284,7 @@ def main_finding(results: dict) -> str:
         f"{signed(results['improvement_vs_reported_percent'], 2)}%, a comparison across different "
         "runs (and possibly different data) that should not be read as an effect of the notes."
     )
-    return " ".join([sentence, verdict, reported])
+    return " ".join([sentence, verdict, against_min, reported])
 
 
 def seeds_section(results: dict) -> str:
@@ -304,6 +309,44 @@ def seeds_section(results: dict) -> str:
     return "Test AUROC per seed:\n\n" + "\n".join([header, *rows])
 
 
+def resplits_section(results: dict) -> str:
+    """The spread over redrawn splits, kept apart from the fixed-split result above it."""
+    spread = results.get("resplits")
+    if spread is None:
+        return (
+            "The models were trained on one fixed split; run with `--resplits 5` to see how much "
+            "the difference depends on which samples fell in the test split."
+        )
+    rows = [
+        f"| {entry['split']} | {entry['test_samples']:,} | {number(entry['multimodal_auroc'])} "
+        f"| {number(entry['vital_only_auroc'])} | {signed(entry['difference'])} |"
+        for entry in spread["per_split"]
+    ]
+    mean, sd = spread["mean"], spread["sd"]
+    low, high = spread["difference_range"]
+    reused = sum(entry.get("notes_in_several_splits") or 0 for entry in spread["per_split"])
+    lines = [
+        f"{spread['note']} Each redraw reuses training seed {spread['training_seed']}, so the "
+        "spread is that of the split, not of the initialisation.",
+        "",
+        "| Redraw | Test samples | Multimodal AUROC | Vital-only AUROC | Difference |\n|---|---|---|---|---|",
+        *rows,
+        f"| mean ± SD | | {number(mean['multimodal'])} ± {number(sd['multimodal'])} "
+        f"| {number(mean['vital_only'])} ± {number(sd['vital_only'])} "
+        f"| {signed(mean['difference'])} ± {number(sd['difference'])} |",
+        "",
+        f"The multimodal model was better on {spread['splits_multimodal_better']} of "
+        f"{spread['k']} redraws; the difference ranged from {signed(low)} to {signed(high)}.",
+    ]
+    if reused:
+        lines.append(
+            f"In the redraws, {reused:,} note(s) in total were shared by samples that fell in "
+            "different splits (notes reused across samples); pairing never sees the labels, "
+            "but the same text then appears in training and test."
+        )
+    return "\n".join(lines)
+
+
 def controls_section(results: dict) -> str:
     controls = results["controls"]
     if not controls.get("ran"):
@@ -311,12 +354,14 @@ def controls_section(results: dict) -> str:
             "The negative controls were not run (`--ablations off`, or `auto` on a large run); "
             "run with `--ablations on` to test whether a text gain is genuine."
         )
-    gain = controls["fused_gain_auroc"]
     lines = [
-        f"The fused model's AUROC gain over vital-only was {signed(gain)}. Each control's AUROC "
-        "(95% CI), its gain over vital-only, and the share of the fused gain it keeps:",
+        f"The fused model's AUROC gain over vital-only was {signed(controls['fused_gain_auroc'])} "
+        f"(95% CI {interval(controls['fused_gain_ci'])}). Each control's AUROC, its gain over "
+        "vital-only, the fused model's lead over it (95% CIs from the same paired resamples), "
+        "and the share of the fused gain it keeps (computed only when the fused gain's CI lies "
+        "above zero):",
         "",
-        "| Control | AUROC (95% CI) | Gain vs vital-only | Share of fused gain kept |\n|---|---|---|---|",
+        "| Control | AUROC (95% CI) | Gain vs vital-only (95% CI) | Fused minus control (95% CI) | Share of fused gain kept |\n|---|---|---|---|---|",
     ]
     for name in (
         "text_only",
@@ -325,12 +370,14 @@ def controls_section(results: dict) -> str:
         "notes_zeroed_at_test",
     ):
         entry = controls[name]
-        share = share_of_gain(entry["retained_fraction"])
         lines.append(
-            f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} | {signed(entry['gain_vs_vital_only'])} | {share} |"
+            f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} "
+            f"| {signed(entry['gain_vs_vital_only'])} ({interval(entry['gain_vs_vital_only_ci'])}) "
+            f"| {signed(entry['fused_minus_control'])} ({interval(entry['fused_minus_control_ci'])}) "
+            f"| {share_of_gain(entry['retained_fraction'])} |"
         )
     lines.append("")
-    lines.append(controls_interpretation(controls))
+    lines.append(controls_interpretation(controls, results["pairing"]))
     return "\n".join(lines)
 
 
@@ -341,49 +388,82 @@ def share_of_gain(fraction: float | None) -> str:
     return "none" if fraction <= 0 else f"{fraction:.0%}"
 
 
-def controls_interpretation(controls: dict) -> str:
-    if controls["fused_gain_auroc"] <= 0:
+def controls_interpretation(controls: dict, pairing: dict) -> str:
+    """What the controls say, read from confidence intervals and the pairing method.
+
+    ``pairing`` is ``results["pairing"]``. Point estimates alone are never interpreted: a control
+    is said to lower the AUROC only when the CI of the fused model's lead over it lies above zero.
+    """
+    gain_ci = controls["fused_gain_ci"]
+    gain = f"{signed(controls['fused_gain_auroc'])} (95% CI {interval(gain_ci)})"
+    caveat = (
+        "A within-class shuffle keeps any class-level signal, genuine or leaked, and at test time "
+        "assigns notes by the true label; it can expose a leak but cannot prove its absence."
+    )
+    if pairing.get("method") in ("random", "sequential"):
         return (
-            "The fused model gained nothing over vital-only, so the controls have no gain to "
-            "explain; they are listed for completeness."
+            f"Notes were paired {pairing_phrase(pairing)}, not by patient, so each note describes "
+            "someone other than the patient whose vitals it is paired with: the controls cannot "
+            f"speak to clinical information. The fused model's gain over vital-only, {gain}, and "
+            "any control's can only come from the notes' general content, extra capacity or "
+            "chance; link notes to samples by id to ask the clinical question."
         )
-    shuffled = controls["notes_shuffled"]["retained_fraction"]
-    within = controls["notes_shuffled_within_class"]["retained_fraction"]
+    if not controls["fused_gain_established"]:
+        return (
+            f"The fused model's gain over vital-only, {gain}, is not distinguishable from zero, so "
+            "there is no gain for the controls to explain: shares of it are not computed and no "
+            "leak test is made; the controls are listed for completeness."
+        )
     sentences = [
-        f"Shuffling the notes across each split keeps {share_of_gain(shuffled)} of the gain"
-        + (
-            ", so the gain depends on which note goes with which sample."
-            if shuffled < 0.5
-            else ": a gain that survives random notes is not coming from the notes' content; suspect "
-            "the extra capacity or training noise."
+        f"The fused model's gain over vital-only is {gain}.",
+        lead_sentence(
+            controls["notes_shuffled"],
+            "Shuffling the notes across each split",
+            "so the gain depends on which note goes with which sample",
+            "a gain that survives random notes may come from the extra capacity or training "
+            "noise rather than from what the notes say about each patient",
         ),
     ]
+    within = controls["notes_shuffled_within_class"]
     if controls["label_leak_suspected"]:
         sentences.append(
-            f"**Warning: shuffling the notes within each class keeps {within:.0%} of the gain "
-            f"(at least {LEAK_RETAINED_FRACTION:.0%}).** The notes' value is class-level, not "
-            "patient-specific: they may be standing in for the label (a pairing or labelling "
+            f"**Warning: shuffling the notes within each class keeps "
+            f"{share_of_gain(within['retained_fraction'])} of the gain (at least "
+            f"{LEAK_RETAINED_FRACTION:.0%}; fused minus this control "
+            f"{signed(within['fused_minus_control'])}, 95% CI "
+            f"{interval(within['fused_minus_control_ci'])}).** The notes' value is class-level, "
+            "not patient-specific: they may be standing in for the label (a pairing or labelling "
             "leak, e.g. notes chosen by outcome or written after it). Rule this out before "
             "reporting the gain."
         )
-    elif within is not None and within >= 0.5:
-        sentences.append(
-            f"Shuffling the notes within each class keeps {share_of_gain(within)} of the gain: much "
-            "of what the notes add is what they say about the class as a whole, not about the "
-            "patient; read the gain with care."
-        )
     else:
         sentences.append(
-            f"Shuffling the notes within each class keeps {share_of_gain(within)} of the gain, so "
-            "most of the gain comes from patient-specific information rather than from what the "
-            "notes say about the class as a whole."
+            lead_sentence(
+                within,
+                "Shuffling the notes within each class",
+                "so part of the gain is patient-specific, beyond what the notes say about the "
+                "class as a whole",
+                "the gain cannot be told apart from what the notes say about the class as a "
+                "whole; read it with care",
+            )
         )
-    sentences.append(
-        "Note that a within-class shuffle keeps any class-level signal, genuine or leaked, and "
-        "that at test time it assigns notes by the true label; it can expose a leak but cannot "
-        "prove its absence."
-    )
+    sentences.append(caveat)
     return " ".join(sentences)
+
+
+def lead_sentence(control: dict, action: str, if_lower: str, if_not: str) -> str:
+    """One control read by the CI of the fused model's AUROC minus the control's."""
+    lead_ci = control["fused_minus_control_ci"]
+    kept = f"; it keeps {share_of_gain(control['retained_fraction'])} of the gain"
+    if lead_ci[0] > 0:
+        return (
+            f"{action} lowers the AUROC by {number(control['fused_minus_control'])} (95% CI "
+            f"{interval(lead_ci)}){kept}, {if_lower}."
+        )
+    return (
+        f"{action} does not measurably lower the AUROC (fused minus control "
+        f"{signed(control['fused_minus_control'])}, 95% CI {interval(lead_ci)}){kept}: {if_not}."
+    )
 
 
 def limitations(results: dict) -> str:
@@ -495,6 +575,10 @@ At the reference threshold of 0.5:
 ### Seeds
 
 {seeds_section(results)}
+
+### Repeated splits
+
+{resplits_section(results)}
 
 ### Negative controls and ablations
 

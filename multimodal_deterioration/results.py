@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import evaluation
 from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
+from .errors import PipelineError
 from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
@@ -26,6 +27,9 @@ REFERENCE_THRESHOLD = 0.5
 LEAK_RETAINED_FRACTION = 0.75
 REFERENCE_MODEL_NAME = "MultiModalLSTM"
 DEFAULT_REPORTED_BASELINE_AUROC = 0.9941  # the reference user's earlier vital-only LSTM
+# The smallest AUROC gain worth adding notes for. Published gains from adding notes to vitals
+# are about 0.01-0.03 AUROC; a gain below 0.01 would rarely justify a text pipeline at a bedside.
+DEFAULT_MIN_GAIN = 0.01
 
 DISPLAY_NAMES = {
     "multimodal": "Multimodal (vitals + notes)",
@@ -43,6 +47,14 @@ class EvaluationSettings:
     bootstrap_resamples: int = 2000
     bootstrap_seed: int = 0
     progress: bool = False
+    min_gain: float = DEFAULT_MIN_GAIN
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_gain < 1.0:
+            raise PipelineError(
+                f"the smallest gain of interest must be an AUROC difference in [0, 1), got "
+                f"{self.min_gain}; e.g. --min-gain 0.01"
+            )
 
 
 def improvement_percent(new: float, old: float) -> float:
@@ -110,7 +122,7 @@ def build_results(
         n_resamples=settings.bootstrap_resamples,
         seed=settings.bootstrap_seed,
         groups=groups,
-        paired_differences=[(MAIN_MODEL, BASELINE_MODEL)],
+        paired_differences=[(MAIN_MODEL, BASELINE_MODEL), *control_differences(list(models))],
         progress=settings.progress,
     )
     results["bootstrap"] = {
@@ -129,6 +141,13 @@ def build_results(
             "p_value": delong.p_value,
         }
     }
+    results["added_value"] = {
+        "min_gain_auroc": settings.min_gain,
+        **gain_verdict(
+            results["confidence_intervals"][f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]["auroc"],
+            settings.min_gain,
+        ),
+    }
     results["seeds"] = seed_summary(experiment, y_test)
     results["controls"] = control_summary(results, list(models))
     results["model_parameters"] = {
@@ -145,6 +164,40 @@ def build_results(
         if model.training is not None
     }
     return results
+
+
+GAIN_VERDICTS = {
+    "worse": "the whole interval lies below zero: adding the notes made discrimination worse",
+    "meaningful_gain": "the whole interval lies at or above the smallest gain of interest",
+    "gain_below_min": "the interval lies above zero but below the smallest gain of interest: a "
+    "real gain too small to matter",
+    "gain_size_unclear": "the interval lies above zero and includes the smallest gain of "
+    "interest: a gain, possibly smaller than one that matters",
+    "no_meaningful_gain": "the interval includes zero and lies below the smallest gain of "
+    "interest: evidence of no meaningful gain",
+    "inconclusive": "the interval includes both zero and the smallest gain of interest: "
+    "inconclusive, a larger test split is needed",
+}
+
+
+def gain_verdict(difference_ci: list[float], min_gain: float) -> dict:
+    """Read the 95% CI of the AUROC difference (fused minus vital-only) against zero and the
+    smallest gain of interest ``min_gain``.
+
+    An interval that includes zero is not evidence of no gain; one that also lies wholly below
+    ``min_gain`` is (as in an equivalence test), which gives a null result a student can defend.
+    Returns ``{"verdict": key of GAIN_VERDICTS, "statement": its sentence}``.
+    """
+    low, high = difference_ci
+    if high < 0:
+        verdict = "worse"
+    elif low >= min_gain:
+        verdict = "meaningful_gain"
+    elif low > 0:
+        verdict = "gain_below_min" if high < min_gain else "gain_size_unclear"
+    else:
+        verdict = "no_meaningful_gain" if high < min_gain else "inconclusive"
+    return {"verdict": verdict, "statement": GAIN_VERDICTS[verdict]}
 
 
 def describe_data(data: MultimodalData) -> dict:
@@ -179,32 +232,56 @@ def describe_pairing(meta: dict) -> dict:
     }
 
 
+def control_differences(names: list[str]) -> list[tuple[str, str]]:
+    """The paired AUROC differences the controls are read by: each control against vital-only
+    (what it adds to the vitals) and the fused model against each control (what it loses)."""
+    controls = [name for name in CONTROL_MODELS if name in names]
+    return [(name, BASELINE_MODEL) for name in controls] + [(MAIN_MODEL, name) for name in controls]
+
+
 def control_summary(results: dict, names: list[str]) -> dict:
     """How much of the fused model's test-AUROC gain over vital-only each control keeps.
 
-    ``retained_fraction`` = (control - vital-only) / (fused - vital-only), undefined when the
-    fused model gained nothing. Shuffling notes across a split should erase a real gain; a
-    within-class shuffle that keeps most of it means the notes carry the label as a class, not
-    the patient: a pairing or labelling leak to rule out before believing the gain.
+    ``retained_fraction`` = (control - vital-only) / (fused - vital-only). It is computed only
+    when the fused gain's bootstrap CI lies above zero: a share of a gain indistinguishable from
+    noise is itself noise (a control 0.003 above vital-only "kept" most of a +0.003 gain and set
+    off the leak flag). Shuffling notes across a split should erase a real gain; a within-class
+    shuffle that keeps most of it means the notes carry the label as a class, not the patient: a
+    pairing or labelling leak to rule out before believing the gain. Each control also carries
+    the CIs of its gain over vital-only and of the fused model's lead over it, so its reading can
+    rest on intervals rather than point estimates.
     """
     controls = [name for name in CONTROL_MODELS if name in names]
     if not controls:
         return {"ran": False}
+    intervals = results["confidence_intervals"]
     baseline = results["vital_only_auroc"]
-    gain = results["multimodal_auroc"] - baseline
-    summary = {"ran": True, "fused_gain_auroc": gain}
+    fused = results["multimodal_auroc"]
+    gain = fused - baseline
+    gain_ci = intervals[f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]["auroc"]
+    gain_established = gain_ci[0] > 0
+    summary = {
+        "ran": True,
+        "fused_gain_auroc": gain,
+        "fused_gain_ci": gain_ci,
+        "fused_gain_established": gain_established,
+        "clinically_linked": bool((results.get("pairing") or {}).get("clinically_linked")),
+    }
     for name in controls:
         control_auroc = results["metrics"][name]["auroc"]
         summary[name] = {
             "auroc": control_auroc,
             "gain_vs_vital_only": control_auroc - baseline,
-            "retained_fraction": (control_auroc - baseline) / gain if gain > 0 else None,
+            "gain_vs_vital_only_ci": intervals[f"{name}_minus_{BASELINE_MODEL}"]["auroc"],
+            "fused_minus_control": fused - control_auroc,
+            "fused_minus_control_ci": intervals[f"{MAIN_MODEL}_minus_{name}"]["auroc"],
+            "retained_fraction": (control_auroc - baseline) / gain if gain_established else None,
         }
     within = summary.get("notes_shuffled_within_class", {}).get("retained_fraction")
     summary["label_leak_suspected"] = bool(within is not None and within >= LEAK_RETAINED_FRACTION)
     summary["label_leak_rule"] = (
-        f"flagged when notes shuffled within each class keep >= {LEAK_RETAINED_FRACTION:.0%} of "
-        "the fused model's AUROC gain over vital-only"
+        "flagged when the fused model's AUROC gain over vital-only has a 95% CI above zero and "
+        f"notes shuffled within each class keep >= {LEAK_RETAINED_FRACTION:.0%} of that gain"
     )
     return summary
 

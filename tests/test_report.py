@@ -3,7 +3,11 @@
 import pytest
 
 from multimodal_deterioration.report import controls_interpretation, main_finding
-from multimodal_deterioration.results import LEAK_RETAINED_FRACTION, control_summary
+from multimodal_deterioration.results import (
+    LEAK_RETAINED_FRACTION,
+    control_summary,
+    gain_verdict,
+)
 
 CONTROL_NAMES = [
     "multimodal",
@@ -15,11 +19,25 @@ CONTROL_NAMES = [
 ]
 
 
-def results_with(aurocs: dict) -> dict:
+LINKED = {"method": "id", "clinically_linked": True}
+RANDOM = {"method": "random", "seed": 3, "clinically_linked": False}
+
+
+def results_with(aurocs: dict, gain_ci=(0.05, 0.15), lead_ci=(0.02, 0.2), pairing=LINKED) -> dict:
+    """A results dict holding what the control summary reads: AUROCs, the paired difference
+    CIs (the fused gain's, and one CI for the fused model's lead over every control)."""
+    intervals = {"multimodal_minus_vital_only": {"auroc": list(gain_ci)}}
+    for name, value in aurocs.items():
+        if name in ("multimodal", "vital_only"):
+            continue
+        intervals[f"{name}_minus_vital_only"] = {"auroc": [value - 0.85, value - 0.75]}
+        intervals[f"multimodal_minus_{name}"] = {"auroc": list(lead_ci)}
     return {
         "multimodal_auroc": aurocs["multimodal"],
         "vital_only_auroc": aurocs["vital_only"],
         "metrics": {name: {"auroc": value} for name, value in aurocs.items()},
+        "confidence_intervals": intervals,
+        "pairing": pairing,
     }
 
 
@@ -43,25 +61,70 @@ def aurocs(within_class: float, shuffled: float = 0.80) -> dict:
         (0.81, False),
     ],
 )
-def test_the_leak_flag_fires_when_a_within_class_shuffle_keeps_most_of_the_gain(
+def test_the_leak_flag_fires_when_a_within_class_shuffle_keeps_most_of_an_established_gain(
     within_class, flagged
 ):
-    summary = control_summary(results_with(aurocs(within_class)), CONTROL_NAMES)
+    results = results_with(aurocs(within_class))
+    summary = control_summary(results, CONTROL_NAMES)
     assert summary["fused_gain_auroc"] == pytest.approx(0.10)
+    assert summary["fused_gain_established"] is True
     assert summary["notes_shuffled_within_class"]["retained_fraction"] == pytest.approx(
         (within_class - 0.80) / 0.10
     )
     assert summary["label_leak_suspected"] is flagged
-    text = controls_interpretation(summary)
+    text = controls_interpretation(summary, results["pairing"])
     assert ("**Warning" in text) is flagged
 
 
-def test_no_gain_means_no_fractions_and_no_flag():
-    values = aurocs(0.85) | {"multimodal": 0.79}
-    summary = control_summary(results_with(values), CONTROL_NAMES)
-    assert summary["notes_shuffled"]["retained_fraction"] is None
+def test_a_gain_whose_interval_includes_zero_gets_no_shares_and_no_leak_flag():
+    """The audit's case: +0.003 (CI -0.031 to 0.037) with a within-class control 0.0026 above
+    vital-only once set the flag (a 87% "share" of noise) and printed the bold warning."""
+    values = aurocs(0.8026) | {"multimodal": 0.803}
+    results = results_with(values, gain_ci=(-0.031, 0.037), lead_ci=(-0.03, 0.03))
+    summary = control_summary(results, CONTROL_NAMES)
+    assert summary["fused_gain_established"] is False
+    for name in ("text_only", "notes_shuffled", "notes_shuffled_within_class"):
+        assert summary[name]["retained_fraction"] is None
     assert summary["label_leak_suspected"] is False
-    assert "gained nothing" in controls_interpretation(summary)
+    text = controls_interpretation(summary, results["pairing"])
+    assert "not distinguishable from zero" in text
+    assert "Warning" not in text and "patient-specific" not in text
+
+
+def test_with_random_pairing_the_controls_are_not_read_as_clinical_evidence():
+    results = results_with(aurocs(0.81), gain_ci=(0.01, 0.19), pairing=RANDOM)
+    summary = control_summary(results, CONTROL_NAMES)
+    text = controls_interpretation(summary, results["pairing"])
+    assert "cannot speak to clinical information" in text
+    assert "at random (seed 3)" in text
+    assert "which note goes with which sample" not in text
+    assert "patient-specific" not in text
+
+
+@pytest.mark.parametrize(
+    "lead_ci, reading",
+    [
+        ((0.02, 0.2), "so the gain depends on which note goes with which sample"),
+        ((-0.01, 0.2), "does not measurably lower the AUROC"),
+    ],
+)
+def test_a_control_is_said_to_lower_the_auroc_only_when_the_lead_interval_excludes_zero(
+    lead_ci, reading
+):
+    results = results_with(aurocs(0.81, shuffled=0.82), lead_ci=lead_ci)
+    text = controls_interpretation(control_summary(results, CONTROL_NAMES), results["pairing"])
+    assert reading in text
+
+
+def test_the_summary_carries_each_controls_difference_intervals():
+    results = results_with(aurocs(0.81))
+    summary = control_summary(results, CONTROL_NAMES)
+    entry = summary["notes_shuffled"]
+    assert entry["gain_vs_vital_only_ci"] == results["confidence_intervals"][
+        "notes_shuffled_minus_vital_only"
+    ]["auroc"]
+    assert entry["fused_minus_control"] == pytest.approx(0.10)
+    assert entry["fused_minus_control_ci"] == [0.02, 0.2]
 
 
 def test_controls_not_run_are_reported_as_such():
@@ -91,6 +154,7 @@ def test_the_main_finding_reads_the_confidence_interval_of_the_difference(interv
         },
         "reported_baseline_auroc": 0.9941,
         "improvement_vs_reported_percent": -16.5,
+        "added_value": {"min_gain_auroc": 0.01, **gain_verdict(interval, 0.01)},
     }
     text = main_finding(results)
     assert verdict in text
@@ -161,3 +225,28 @@ def test_random_pairing_has_no_linkage_description():
 
     described = describe_pairing({"pairing": {"method": "random", "seed": 1, "warnings": []}})
     assert described["description"] is None and described["clinically_linked"] is False
+
+
+@pytest.mark.parametrize(
+    "interval, verdict",
+    [
+        ([-0.05, -0.01], "worse"),
+        ([0.012, 0.05], "meaningful_gain"),
+        ([0.01, 0.05], "meaningful_gain"),
+        ([0.002, 0.008], "gain_below_min"),
+        ([0.002, 0.03], "gain_size_unclear"),
+        ([-0.004, 0.009], "no_meaningful_gain"),
+        ([-0.02, 0.04], "inconclusive"),
+    ],
+)
+def test_the_gain_verdict_reads_the_interval_against_zero_and_the_smallest_gain_of_interest(
+    interval, verdict
+):
+    assert gain_verdict(interval, 0.01)["verdict"] == verdict
+
+
+def test_a_null_result_is_stated_as_evidence_of_no_meaningful_gain_only_when_it_is():
+    no_gain = gain_verdict([-0.004, 0.009], 0.01)["statement"]
+    assert "evidence of no meaningful gain" in no_gain
+    wide = gain_verdict([-0.004, 0.03], 0.01)["statement"]
+    assert "inconclusive" in wide and "evidence of no" not in wide
