@@ -93,7 +93,7 @@ def _as_probabilities(prob, n_rows: int, name: str = "predictions") -> np.ndarra
     scores = _as_scores(prob, n_rows, name)
     if scores.min() < 0.0 or scores.max() > 1.0:
         raise PipelineError(
-            f"{name} must be probabilities in [0, 1] for calibration metrics, got range "
+            f"{name} must be probabilities in [0, 1], got range "
             f"[{scores.min():.4g}, {scores.max():.4g}]; apply a sigmoid to the logits first"
         )
     return scores
@@ -108,6 +108,17 @@ def _require_both_classes(y: np.ndarray, what: str, minimum: int = 1) -> None:
             f"{n_pos} positive and {n_neg} negative in {y.size} rows; evaluate on a larger "
             "split or one that contains both outcomes"
         )
+
+
+def _group_codes(groups, n_rows: int) -> np.ndarray:
+    """Group number (0..G-1, in sorted id order) of every row."""
+    group_ids = np.asarray(groups)
+    if group_ids.ndim != 1 or group_ids.shape[0] != n_rows:
+        raise PipelineError(
+            f"groups must hold one id per row ({n_rows} rows), got shape "
+            f"{group_ids.shape}; pass the ids aligned with the labels (e.g. ids_test)"
+        )
+    return np.unique(group_ids, return_inverse=True)[1].reshape(-1)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -143,6 +154,36 @@ def brier_score(y_true, prob) -> float:
     y = _as_labels(y_true)
     p = _as_probabilities(prob, y.size)
     return float(np.mean((p - y) ** 2))
+
+
+def discrimination_slope(y_true, prob) -> float:
+    """Yates' discrimination slope: mean predicted probability of the positive rows minus
+    that of the negative rows (Yates 1982, Organ Behav Hum Perform 30:132-156).
+
+    Args:
+        y_true: 0/1 labels, both classes present.
+        prob: predicted probabilities in [0, 1].
+
+    Returns:
+        A number in [-1, 1]; 0 for a model that gives both classes the same mean probability.
+    """
+    y = _as_labels(y_true)
+    p = _as_probabilities(prob, y.size)
+    _require_both_classes(y, "the discrimination slope")
+    return float(p[y == 1].mean() - p[y == 0].mean())
+
+
+def integrated_discrimination_improvement(y_true, prob_new, prob_old) -> float:
+    """IDI of Pencina et al. (2008, Stat Med 27:157-172) of a new model over an old one.
+
+    (mean p_new - mean p_old over the positives) - (mean p_new - mean p_old over the
+    negatives), which is ``discrimination_slope(new) - discrimination_slope(old)``. Positive
+    when the new model separates the classes' probabilities further apart.
+    """
+    y = _as_labels(y_true)
+    p_new = _as_probabilities(prob_new, y.size, "prob_new")
+    p_old = _as_probabilities(prob_old, y.size, "prob_old")
+    return discrimination_slope(y, p_new) - discrimination_slope(y, p_old)
 
 
 def _calibration_table(y: np.ndarray, p: np.ndarray, n_bins: int) -> pd.DataFrame:
@@ -259,10 +300,18 @@ def summary_metrics(y_true, prob) -> dict:
 
 # --------------------------------------------------------------------------- DeLong
 
+DELONG_METHOD = "DeLong"
+CLUSTERED_DELONG_METHOD = "DeLong, clustered (Obuchowski 1997)"
+
 
 @dataclass(frozen=True)
 class DeLongResult:
-    """DeLong's test of two correlated AUROCs; ``variance`` is that of ``auc_difference``."""
+    """DeLong's test of two correlated AUROCs; ``variance`` is that of ``auc_difference``.
+
+    ``method`` is :data:`DELONG_METHOD` or, when rows were grouped and some group holds
+    several rows, :data:`CLUSTERED_DELONG_METHOD`; ``clusters`` is then the number of groups
+    (e.g. patients), and ``None`` for the ordinary test.
+    """
 
     auc_a: float
     auc_b: float
@@ -270,6 +319,8 @@ class DeLongResult:
     variance: float
     z: float
     p_value: float
+    method: str
+    clusters: int | None
 
 
 def _structural_components(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,18 +339,83 @@ def _structural_components(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarra
     return v10, v01
 
 
-def delong_auc_variance(y_true, prob) -> tuple[float, float]:
+def _repeated_clusters(groups, n_rows: int) -> np.ndarray | None:
+    """Cluster number (0..I-1) of every row when some group holds several rows, else None:
+    with one row per group the clustered variance reduces to DeLong's, which is used as is."""
+    if groups is None:
+        return None
+    clusters = _group_codes(groups, n_rows)
+    return clusters if np.bincount(clusters).max() > 1 else None
+
+
+def _delong_variance(v10: np.ndarray, v01: np.ndarray) -> float:
+    """DeLong et al. (1988): var(V10)/m + var(V01)/n with n-1 denominators (pROC's var())."""
+    return float(np.var(v10, ddof=1) / v10.size + np.var(v01, ddof=1) / v01.size)
+
+
+def _obuchowski_variance(
+    y: np.ndarray, v10: np.ndarray, v01: np.ndarray, clusters: np.ndarray
+) -> float:
+    """Obuchowski's (1997) variance of an AUROC estimated from clustered rows.
+
+    ``v10``/``v01`` are the placement values of :func:`_structural_components` (or the
+    difference of two models' placements, which gives the variance of the AUC difference:
+    every term below is bilinear in the placements). With M positives and N negatives in I
+    clusters, of which I10 hold a positive and I01 a negative, theta the AUC, and per
+    cluster i with m_i positives and n_i negatives
+        X_i = sum of V10 over its positives - m_i theta,
+        Y_i = sum of V01 over its negatives - n_i theta,
+    the paper's estimator is
+        var = S10/M + S01/N + 2 S11/(M N),
+        S10 = I10 / ((I10 - 1) M) sum_i X_i^2,
+        S01 = I01 / ((I01 - 1) N) sum_i Y_i^2,
+        S11 = I / (I - 1) sum_i X_i Y_i.
+    Cross-checked against the R implementations in iMRMC (``doAUCcluster``, adapted from the
+    Cleveland Clinic's ``funcs_clusteredROC.R``) and fastAUC (``auc(..., cluster=)``). It is
+    never negative: I/(I-1) <= I10/(I10-1), I01/(I01-1), so it is I/(I-1) sum_i (X_i/M +
+    Y_i/N)^2 plus non-negative terms.
+    """
+    n_clusters = int(clusters.max()) + 1
+    positive_clusters = clusters[y == 1]
+    negative_clusters = clusters[y == 0]
+    clusters_with_positive = np.unique(positive_clusters).size
+    clusters_with_negative = np.unique(negative_clusters).size
+    if clusters_with_positive < 2 or clusters_with_negative < 2:
+        raise PipelineError(
+            "the clustered DeLong variance needs at least 2 groups with a positive row and 2 "
+            f"with a negative row, got {clusters_with_positive} and {clusters_with_negative} "
+            f"of {n_clusters} groups; evaluate on a split with more patients"
+        )
+    m, n = v10.size, v01.size
+    theta = v10.mean()
+    x = np.bincount(positive_clusters, weights=v10 - theta, minlength=n_clusters)
+    y_sums = np.bincount(negative_clusters, weights=v01 - theta, minlength=n_clusters)
+    s10 = clusters_with_positive / ((clusters_with_positive - 1) * m) * np.dot(x, x)
+    s01 = clusters_with_negative / ((clusters_with_negative - 1) * n) * np.dot(y_sums, y_sums)
+    s11 = n_clusters / (n_clusters - 1) * np.dot(x, y_sums)
+    return float(s10 / m + s01 / n + 2.0 * s11 / (m * n))
+
+
+def delong_auc_variance(y_true, prob, groups=None) -> tuple[float, float]:
     """(AUROC, its DeLong variance) for one model; the variance uses n-1 denominators, as in
-    DeLong et al. (1988) and pROC's ``var()``."""
+    DeLong et al. (1988) and pROC's ``var()``.
+
+    With ``groups`` (one id per row, e.g. the patient) in which some id repeats, the variance
+    is Obuchowski's (1997) clustered one instead (see :func:`delong_test`).
+    """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
     _require_both_classes(y, "DeLong's variance", minimum=2)
+    clusters = _repeated_clusters(groups, y.size)
     v10, v01 = _structural_components(y, scores[np.newaxis, :])
-    variance = np.var(v10[0], ddof=1) / v10.shape[1] + np.var(v01[0], ddof=1) / v01.shape[1]
-    return float(v10[0].mean()), float(variance)
+    if clusters is None:
+        variance = _delong_variance(v10[0], v01[0])
+    else:
+        variance = _obuchowski_variance(y, v10[0], v01[0], clusters)
+    return float(v10[0].mean()), variance
 
 
-def delong_test(y_true, prob_a, prob_b) -> DeLongResult:
+def delong_test(y_true, prob_a, prob_b, groups=None) -> DeLongResult:
     """DeLong, DeLong & Clarke-Pearson (1988) test of AUROC(a) = AUROC(b) on the same rows.
 
     Two-sided p-value from the standard normal. ``auc_difference = auc_a - auc_b`` and z has
@@ -309,21 +425,36 @@ def delong_test(y_true, prob_a, prob_b) -> DeLongResult:
     the AUCs differ (only when each model's placements are constant, e.g. a perfect model
     against a constant one), z is +/-inf and p = 0, as pROC reports; such a result says the
     sample is too degenerate for the test, not that the evidence is overwhelming.
+
+    Args:
+        y_true: 0/1 labels, at least two rows of each class.
+        prob_a, prob_b: the two models' scores for the same rows.
+        groups: optional id per row (e.g. the patient, as for
+            :func:`stratified_bootstrap_indices`). When some id repeats, rows of one group
+            are not independent, and the variance is Obuchowski's (1997, Biometrics
+            53:567-578) clustered estimator: placement values summed per group, so k copies
+            of a row weigh like one row, not like k independent ones. The AUCs are unchanged.
+            Without repeats (or without groups) it is DeLong's variance.
+
+    Returns:
+        A :class:`DeLongResult`; ``method`` says which variance was used.
     """
     y = _as_labels(y_true)
     scores = np.vstack(
         [_as_scores(prob_a, y.size, "prob_a"), _as_scores(prob_b, y.size, "prob_b")]
     )
     _require_both_classes(y, "DeLong's test", minimum=2)
+    clusters = _repeated_clusters(groups, y.size)
     v10, v01 = _structural_components(y, scores)
     auc_a, auc_b = v10.mean(axis=1)
     difference = float(auc_a - auc_b)
-    # var(a - b) directly rather than S_aa + S_bb - 2 S_ab: same quantity, but never negative
-    # through cancellation, and exactly 0 when the placements coincide.
-    variance = float(
-        np.var(v10[0] - v10[1], ddof=1) / v10.shape[1]
-        + np.var(v01[0] - v01[1], ddof=1) / v01.shape[1]
-    )
+    # The variance of the difference from the differences of the placements rather than as
+    # S_aa + S_bb - 2 S_ab: same quantity, but never negative through cancellation, and
+    # exactly 0 when the placements coincide.
+    if clusters is None:
+        variance = _delong_variance(v10[0] - v10[1], v01[0] - v01[1])
+    else:
+        variance = _obuchowski_variance(y, v10[0] - v10[1], v01[0] - v01[1], clusters)
     if variance > 0:
         z = difference / np.sqrt(variance)
         p_value = float(2.0 * norm.sf(abs(z)))
@@ -338,6 +469,8 @@ def delong_test(y_true, prob_a, prob_b) -> DeLongResult:
         variance=variance,
         z=float(z),
         p_value=p_value,
+        method=DELONG_METHOD if clusters is None else CLUSTERED_DELONG_METHOD,
+        clusters=None if clusters is None else int(clusters.max()) + 1,
     )
 
 
@@ -359,16 +492,7 @@ def stratified_bootstrap_indices(
     """
     y = _as_labels(y_true)
     n_resamples = _positive_int(n_resamples, "n_resamples")
-    if groups is None:
-        group_of_row = np.arange(y.size)
-    else:
-        group_ids = np.asarray(groups)
-        if group_ids.ndim != 1 or group_ids.shape[0] != y.size:
-            raise PipelineError(
-                f"groups must hold one id per row ({y.size} rows), got shape "
-                f"{group_ids.shape}; pass the ids aligned with the labels (e.g. ids_test)"
-            )
-        group_of_row = np.unique(group_ids, return_inverse=True)[1].reshape(-1)
+    group_of_row = np.arange(y.size) if groups is None else _group_codes(groups, y.size)
     group_sizes = np.bincount(group_of_row)
     group_has_positive = np.bincount(group_of_row, weights=y) > 0
     positive_groups = np.flatnonzero(group_has_positive)
@@ -426,7 +550,8 @@ def _positive_int(value, name: str) -> int:
 
 @dataclass(frozen=True)
 class _RankedModel:
-    """One model's score orderings, computed once and reused by every resample.
+    """One model's score orderings (and probabilities), computed once and reused by every
+    resample.
 
     Per-positive arrays follow the order of ``positive_rows`` in :func:`bootstrap_replicates`.
     """
@@ -436,23 +561,69 @@ class _RankedModel:
     positives_below: np.ndarray  # per positive: positives scored strictly lower
     negatives_below: np.ndarray  # per positive: negatives scored strictly lower
     negatives_not_above: np.ndarray  # per positive: negatives scored lower or equal
-    predicted_positive: np.ndarray  # per row: 1.0 where score >= the model's threshold
+    # Per-row values whose weighted sums give the remaining metrics, one row of the array per
+    # value, so that each class needs a single matrix product per block:
+    # positives: flagged (score >= threshold), and if probabilities, p and (1 - p)^2;
+    # negatives: not flagged, and if probabilities, p and p^2.
+    positive_values: np.ndarray
+    negative_values: np.ndarray
 
 
 def _rank_model(
-    scores: np.ndarray, positive_rows: np.ndarray, negative_rows: np.ndarray, threshold: float
+    scores: np.ndarray,
+    positive_rows: np.ndarray,
+    negative_rows: np.ndarray,
+    threshold: float,
+    probabilities: bool,
 ) -> _RankedModel:
     positives_ascending = positive_rows[np.argsort(scores[positive_rows], kind="stable")]
     negatives_ascending = negative_rows[np.argsort(scores[negative_rows], kind="stable")]
     positive_scores = scores[positive_rows]
+    negative_scores = scores[negative_rows]
     sorted_negatives = scores[negatives_ascending]
+    positive_values = [positive_scores >= threshold]
+    negative_values = [negative_scores < threshold]
+    if probabilities:
+        positive_values += [positive_scores, (1.0 - positive_scores) ** 2]
+        negative_values += [negative_scores, negative_scores**2]
     return _RankedModel(
         positives_ascending=positives_ascending,
         negatives_ascending=negatives_ascending,
         positives_below=np.searchsorted(scores[positives_ascending], positive_scores, "left"),
         negatives_below=np.searchsorted(sorted_negatives, positive_scores, "left"),
         negatives_not_above=np.searchsorted(sorted_negatives, positive_scores, "right"),
-        predicted_positive=(scores >= threshold).astype(np.float64),
+        positive_values=np.vstack(positive_values).astype(np.float64),
+        negative_values=np.vstack(negative_values).astype(np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class _ResampleBlock:
+    """A block of resamples, split by class once and shared by every model."""
+
+    weights: np.ndarray  # rows x resamples: how often each row was drawn
+    positive_weights: np.ndarray  # weights[positive_rows]
+    negative_weights: np.ndarray  # weights[negative_rows]
+    positive_total: np.ndarray  # per resample: positives drawn
+    negative_total: np.ndarray  # per resample: negatives drawn
+
+
+def _resample_block(
+    chunk: Sequence[np.ndarray], n_rows: int, positive_rows: np.ndarray, negative_rows: np.ndarray
+) -> _ResampleBlock:
+    # Rows x resamples, so gathering rows in score order copies contiguous memory and
+    # cumulative sums run down the rows.
+    weights = np.column_stack([np.bincount(rows, minlength=n_rows) for rows in chunk]).astype(
+        np.float64
+    )
+    positive_weights = weights[positive_rows]
+    negative_weights = weights[negative_rows]
+    return _ResampleBlock(
+        weights=weights,
+        positive_weights=positive_weights,
+        negative_weights=negative_weights,
+        positive_total=positive_weights.sum(axis=0),
+        negative_total=negative_weights.sum(axis=0),
     )
 
 
@@ -464,23 +635,20 @@ def _cumulative_weights(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _weighted_ranking_metrics(
-    model: _RankedModel,
-    weights: np.ndarray,
-    positive_rows: np.ndarray,
-    positive_total: np.ndarray,
-    negative_total: np.ndarray,
+    model: _RankedModel, block: _ResampleBlock
 ) -> tuple[np.ndarray, np.ndarray]:
-    """AUROC and average precision per resample; ``weights[i, r]`` is how often row i was
-    drawn in resample r.
+    """AUROC and average precision per resample; ``block.weights[i, r]`` is how often row i
+    was drawn in resample r.
 
     They equal roc_auc_score and average_precision_score on the resampled rows:
     AUROC = mean over drawn (positive, negative) pairs of [positive above] + 1/2 [tie];
     AP = mean over drawn positives of the precision at that positive's score used as the
     threshold (tied positives share one threshold, as in scikit-learn's step-wise sum).
     """
-    positive_weights = weights[positive_rows]
-    below_negatives = _cumulative_weights(weights, model.negatives_ascending)
-    below_positives = _cumulative_weights(weights, model.positives_ascending)
+    positive_weights = block.positive_weights
+    positive_total, negative_total = block.positive_total, block.negative_total
+    below_negatives = _cumulative_weights(block.weights, model.negatives_ascending)
+    below_positives = _cumulative_weights(block.weights, model.positives_ascending)
 
     wins = below_negatives[model.negatives_below] + below_negatives[model.negatives_not_above]
     auroc_values = 0.5 * np.einsum("ir,ir->r", positive_weights, wins) / (
@@ -495,22 +663,27 @@ def _weighted_ranking_metrics(
     return auroc_values, average_precision
 
 
-def _score_block(
-    model: _RankedModel, weights: np.ndarray, positive_rows: np.ndarray, negative_rows: np.ndarray
-) -> dict[str, np.ndarray]:
+def _score_block(model: _RankedModel, block: _ResampleBlock) -> dict[str, np.ndarray]:
     """Every bootstrap metric of one model for a block of resamples (columns of weights)."""
-    positive_total = weights[positive_rows].sum(axis=0)
-    negative_total = weights[negative_rows].sum(axis=0)
-    auroc_values, average_precision = _weighted_ranking_metrics(
-        model, weights, positive_rows, positive_total, negative_total
-    )
-    flagged = model.predicted_positive
-    return {
+    auroc_values, average_precision = _weighted_ranking_metrics(model, block)
+    # einsum, not @: OpenBLAS threads made these small products 10-60x slower whenever other
+    # work kept the cores busy (2-core machine); on idle cores a whole run takes as long.
+    positive_sums = np.einsum("ki,ir->kr", model.positive_values, block.positive_weights)
+    negative_sums = np.einsum("ki,ir->kr", model.negative_values, block.negative_weights)
+    values = {
         "auroc": auroc_values,
         "auprc": average_precision,
-        "sensitivity": flagged[positive_rows] @ weights[positive_rows] / positive_total,
-        "specificity": (1.0 - flagged[negative_rows]) @ weights[negative_rows] / negative_total,
+        "sensitivity": positive_sums[0] / block.positive_total,
+        "specificity": negative_sums[0] / block.negative_total,
     }
+    if len(positive_sums) > 1:  # the probability rows of positive_values are present
+        values["brier"] = (positive_sums[2] + negative_sums[2]) / (
+            block.positive_total + block.negative_total
+        )
+        values["discrimination_slope"] = (
+            positive_sums[1] / block.positive_total - negative_sums[1] / block.negative_total
+        )
+    return values
 
 
 def _difference_key(name_a: str, name_b: str) -> str:
@@ -547,11 +720,22 @@ def bootstrap_replicates(
     paired_differences: Sequence[tuple[str, str]] = (),
     progress: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """The metric of every resample: ``{model: {"auroc", "auprc", "sensitivity",
-    "specificity"}, "<a>_minus_<b>": {"auroc", "auprc"}}``, each an array of length
-    ``n_resamples``. Every model is scored on the same resamples (paired), drawn by
-    :func:`stratified_bootstrap_indices`. :func:`bootstrap_confidence_intervals` turns these
-    into percentile intervals; they are exposed for histograms and further tests.
+    """The metric of every resample, each an array of length ``n_resamples``::
+
+        {model: {"auroc", "auprc", "sensitivity", "specificity",
+                 "brier", "discrimination_slope"},
+         "<a>_minus_<b>": {"auroc", "auprc", "brier", "discrimination_slope"}}
+
+    Every model is scored on the same resamples (paired), drawn by
+    :func:`stratified_bootstrap_indices`, and a difference is model a's value minus model
+    b's in the same resample. ``brier`` is the mean squared error of the probability (so a
+    negative Brier difference favours a); ``discrimination_slope`` is Yates' slope, the mean
+    probability of the positives minus that of the negatives, and its difference is the
+    integrated discrimination improvement (IDI) of Pencina et al. (2008) of a over b. Both
+    need probabilities: they are present only when every model's scores lie in [0, 1], and
+    left out (for every model and difference) otherwise. Each value equals the metric
+    computed on the resampled rows. :func:`bootstrap_confidence_intervals` turns these into
+    percentile intervals; they are exposed for histograms and further tests.
     """
     y = _as_labels(y_true)
     if not predictions:
@@ -578,11 +762,15 @@ def bootstrap_replicates(
     indices = stratified_bootstrap_indices(y, n_resamples, seed, groups)
     positive_rows = np.flatnonzero(y == 1)
     negative_rows = np.flatnonzero(y == 0)
+    probabilities = all(s.min() >= 0.0 and s.max() <= 1.0 for s in scores.values())
+    probability_metrics = ("brier", "discrimination_slope") if probabilities else ()
     ranked = {
-        name: _rank_model(scores[name], positive_rows, negative_rows, model_thresholds[name])
+        name: _rank_model(
+            scores[name], positive_rows, negative_rows, model_thresholds[name], probabilities
+        )
         for name in names
     }
-    metrics = ("auroc", "auprc", "sensitivity", "specificity")
+    metrics = ("auroc", "auprc", "sensitivity", "specificity", *probability_metrics)
     values = {name: {metric: np.empty(n_resamples) for metric in metrics} for name in names}
 
     block = max(1, BOOTSTRAP_BLOCK_CELLS // y.size)
@@ -590,14 +778,10 @@ def bootstrap_replicates(
     with tqdm(total=n_resamples, desc="bootstrap", unit="resample", disable=not progress) as bar:
         while done < n_resamples:
             chunk = list(itertools.islice(indices, block))
-            # Rows x resamples, so gathering rows in score order copies contiguous memory and
-            # cumulative sums run down the rows.
-            weights = np.column_stack(
-                [np.bincount(rows, minlength=y.size) for rows in chunk]
-            ).astype(np.float64)
+            resamples = _resample_block(chunk, y.size, positive_rows, negative_rows)
             span = slice(done, done + len(chunk))
             for name, model in ranked.items():
-                block_values = _score_block(model, weights, positive_rows, negative_rows)
+                block_values = _score_block(model, resamples)
                 for metric, metric_values in block_values.items():
                     values[name][metric][span] = metric_values
             done += len(chunk)
@@ -606,7 +790,7 @@ def bootstrap_replicates(
     for name_a, name_b in pairs:
         values[_difference_key(name_a, name_b)] = {
             metric: values[name_a][metric] - values[name_b][metric]
-            for metric in ("auroc", "auprc")
+            for metric in ("auroc", "auprc", *probability_metrics)
         }
     return values
 
@@ -626,7 +810,11 @@ def bootstrap_confidence_intervals(
     """Stratified, paired, percentile bootstrap intervals.
 
     Returns ``{model: {"auroc": [lo, hi], "auprc": [...], "sensitivity": [...],
-    "specificity": [...]}, "<a>_minus_<b>": {"auroc": [lo, hi], "auprc": [lo, hi]}}``.
+    "specificity": [...], "brier": [...], "discrimination_slope": [...]},
+    "<a>_minus_<b>": {"auroc": [lo, hi], "auprc": [...], "brier": [...],
+    "discrimination_slope": [...]}}``, the metrics of :func:`bootstrap_replicates`: ``brier``
+    and ``discrimination_slope`` only when every model's scores are probabilities in [0, 1];
+    the difference's ``discrimination_slope`` is the IDI of a over b (Pencina et al. 2008).
     Sensitivity and specificity use each model's threshold (a dict per model, or one float).
     Every model sees the same resamples, so a difference interval reflects the pairing. See
     :func:`stratified_bootstrap_indices` for the resampling and ``groups``. Interval ends are

@@ -25,7 +25,12 @@ from sklearn.metrics import (
 
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.evaluation import (
+    CLUSTERED_DELONG_METHOD,
+    DELONG_METHOD,
     DeLongResult,
+    _delong_variance,
+    _obuchowski_variance,
+    _structural_components,
     auprc,
     auroc,
     bootstrap_confidence_intervals,
@@ -33,7 +38,9 @@ from multimodal_deterioration.evaluation import (
     brier_score,
     delong_auc_variance,
     delong_test,
+    discrimination_slope,
     expected_calibration_error,
+    integrated_discrimination_improvement,
     reliability_curve,
     stratified_bootstrap_indices,
     summary_metrics,
@@ -175,11 +182,33 @@ def test_summary_metrics_reports_the_documented_values(tied_scores):
         lambda: summary_metrics([0, 1, 1], [-0.1, 0.5, 0.9]),
         lambda: youden_threshold([1, 1, 1], [0.1, 0.2, 0.3]),
         lambda: expected_calibration_error([0, 1], [0.2, 0.8], n_bins=0),
+        lambda: discrimination_slope([0, 1], [-0.5, 0.5]),
+        lambda: discrimination_slope([1, 1], [0.2, 0.5]),
+        lambda: integrated_discrimination_improvement([0, 1], [0.2, 0.8], [0.2, 1.8]),
     ],
 )
 def test_bad_input_raises_pipeline_error(call):
     with pytest.raises(PipelineError):
         call()
+
+
+def test_idi_equals_the_hand_formula_on_a_worked_example():
+    y = np.array([1, 1, 0, 0, 0])
+    p_new = np.array([0.9, 0.7, 0.2, 0.1, 0.3])
+    p_old = np.array([0.6, 0.5, 0.4, 0.3, 0.2])
+    # Positives: new mean 0.8, old mean 0.55 (+0.25); negatives: new 0.2, old 0.3 (-0.1).
+    assert integrated_discrimination_improvement(y, p_new, p_old) == pytest.approx(0.35)
+    assert discrimination_slope(y, p_new) == pytest.approx(0.8 - 0.2)
+    assert discrimination_slope(y, p_old) == pytest.approx(0.55 - 0.3)
+
+
+def test_idi_equals_pencinas_formula_on_random_data(smooth_scores):
+    y, p_new, p_old = smooth_scores
+    pos, neg = y == 1, y == 0
+    expected = (p_new[pos].mean() - p_old[pos].mean()) - (p_new[neg].mean() - p_old[neg].mean())
+    assert integrated_discrimination_improvement(y, p_new, p_old) == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- calibration
@@ -448,6 +477,176 @@ def test_delong_test_reproduces_procs_documented_example(asah):
     assert (round(result.auc_a, 4), round(result.auc_b, 4)) == (0.7314, 0.8237)
 
 
+# --------------------------------------------------------------------------- clustered DeLong
+
+
+def naive_obuchowski(y, prob_a, prob_b, clusters):
+    """Obuchowski (1997) written from the paper with explicit loops over clusters and pairs.
+
+    theta = (1/MN) sum over every (positive, negative) pair of psi; V10(X_ij) = (1/N) sum over
+    all negatives of psi(X_ij, Y); V01(Y_ik) = (1/M) sum over all positives of psi(X, Y_ik);
+    per cluster V10(X_i.) and V01(Y_i.) sum these over its positives / negatives.
+    S10 = I10/((I10-1)M) sum_i (V10(X_i.) - m_i theta)^2, likewise S01 with I01, N, n_i, and
+    S11 = I/(I-1) sum_i (V10(X_i.) - m_i theta)(V01(Y_i.) - n_i theta);
+    var = S10/M + S01/N + 2 S11/(MN). For two tests the covariance uses the cross products,
+    with S11 taken both ways (X of test a with Y of test b, and X of b with Y of a).
+    Returns (var_a, var_b, var_a - var_b's difference).
+    """
+
+    def psi(x, t):
+        return 1.0 if x > t else 0.5 if x == t else 0.0
+
+    ids = sorted(set(clusters))
+    positives = [i for i, label in enumerate(y) if label == 1]
+    negatives = [i for i, label in enumerate(y) if label == 0]
+    big_m, big_n = len(positives), len(negatives)
+    per_test = []
+    for prob in (prob_a, prob_b):
+        theta = sum(psi(prob[i], prob[k]) for i in positives for k in negatives) / (big_m * big_n)
+        x_parts, y_parts = [], []
+        for cid in ids:
+            cluster_pos = [i for i in positives if clusters[i] == cid]
+            cluster_neg = [k for k in negatives if clusters[k] == cid]
+            v10 = sum(sum(psi(prob[i], prob[k]) for k in negatives) / big_n for i in cluster_pos)
+            v01 = sum(sum(psi(prob[i], prob[k]) for i in positives) / big_m for k in cluster_neg)
+            x_parts.append(v10 - len(cluster_pos) * theta)
+            y_parts.append(v01 - len(cluster_neg) * theta)
+        per_test.append((x_parts, y_parts))
+    n_clusters = len(ids)
+    with_positive = len({clusters[i] for i in positives})
+    with_negative = len({clusters[k] for k in negatives})
+
+    def covariance(first, second):
+        (x1, y1), (x2, y2) = first, second
+        s10 = with_positive / ((with_positive - 1) * big_m) * sum(a * b for a, b in zip(x1, x2))
+        s01 = with_negative / ((with_negative - 1) * big_n) * sum(a * b for a, b in zip(y1, y2))
+        s11_12 = n_clusters / (n_clusters - 1) * sum(a * b for a, b in zip(x1, y2))
+        s11_21 = n_clusters / (n_clusters - 1) * sum(a * b for a, b in zip(x2, y1))
+        return s10 / big_m + s01 / big_n + (s11_12 + s11_21) / (big_m * big_n)
+
+    var_a = covariance(per_test[0], per_test[0])
+    var_b = covariance(per_test[1], per_test[1])
+    cov_ab = covariance(per_test[0], per_test[1])
+    return var_a, var_b, var_a + var_b - 2 * cov_ab
+
+
+def make_clustered_scores(n_patients: int, rows_per_patient: int, seed: int, row_noise=0.2):
+    """Rows of a patient share the patient's risk (so labels vary within a patient) and each
+    model's patient-level error, so rows of one patient are far from independent."""
+    rng = np.random.default_rng(seed)
+    patient = np.repeat(np.arange(n_patients), rows_per_patient)
+    risk = rng.normal(size=n_patients)
+    y = (rng.random(patient.size) < 1 / (1 + np.exp(1.5 - 4 * risk[patient]))).astype(int)
+    effect_a, effect_b = rng.normal(size=n_patients), rng.normal(size=n_patients)
+    noise_a, noise_b = rng.normal(scale=row_noise, size=(2, patient.size))
+    prob_a = 1 / (1 + np.exp(-(1.0 * y + effect_a[patient] + noise_a)))
+    prob_b = 1 / (1 + np.exp(-(0.6 * y + effect_b[patient] + noise_b)))
+    return y, prob_a, prob_b, patient
+
+
+def test_clustered_delong_with_singleton_groups_is_ordinary_delong(smooth_scores, tied_scores):
+    for y, prob_a, prob_b in (smooth_scores, tied_scores):
+        ordinary = delong_test(y, prob_a, prob_b)
+        singletons = delong_test(y, prob_a, prob_b, groups=np.arange(y.size)[::-1])
+        # One row per group: the ordinary code path is taken, so the result is identical.
+        assert singletons == ordinary
+        assert (ordinary.method, ordinary.clusters) == (DELONG_METHOD, None)
+        assert delong_auc_variance(y, prob_a, groups=np.arange(y.size)) == delong_auc_variance(
+            y, prob_a
+        )
+        # Obuchowski's formula itself reduces to DeLong's with singleton clusters: I10 = M and
+        # I01 = N turn S10 and S01 into n-1 sample variances, and S11 = 0 because no cluster
+        # holds both classes. Equal in exact arithmetic; here to rounding (rel 1e-12).
+        v10, v01 = _structural_components(y, np.vstack([prob_a, prob_b]))
+        difference10, difference01 = v10[0] - v10[1], v01[0] - v01[1]
+        clustered = _obuchowski_variance(y, difference10, difference01, np.arange(y.size))
+        assert clustered == pytest.approx(ordinary.variance, rel=1e-12)
+        assert clustered == pytest.approx(naive_delong(y, prob_a, prob_b)[3], rel=1e-10)
+        assert _delong_variance(difference10, difference01) == ordinary.variance
+
+
+@pytest.mark.parametrize("seed, decimals", [(31, None), (32, 1), (33, 2)])
+def test_clustered_delong_equals_naive_pairwise_implementation_of_obuchowski(seed, decimals):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 5, size=25)
+    patient = np.repeat(rng.permutation(1000)[:25], sizes)  # arbitrary, non-contiguous ids
+    y = (rng.random(patient.size) < 0.35).astype(int)
+    y[:4] = [0, 1, 0, 1]
+    prob_a = rng.random(patient.size) * 0.6 + 0.3 * y
+    prob_b = rng.random(patient.size) * 0.8 + 0.1 * y
+    if decimals is not None:
+        prob_a, prob_b = np.round(prob_a, decimals), np.round(prob_b, decimals)
+    shuffle = rng.permutation(patient.size)  # rows of a patient need not be adjacent
+    y, prob_a, prob_b, patient = y[shuffle], prob_a[shuffle], prob_b[shuffle], patient[shuffle]
+
+    var_a, var_b, var_difference = naive_obuchowski(
+        list(y), list(prob_a), list(prob_b), list(patient)
+    )
+    result = delong_test(y, prob_a, prob_b, groups=patient)
+    assert result.method == CLUSTERED_DELONG_METHOD
+    assert result.clusters == 25
+    assert result.variance == pytest.approx(var_difference, rel=1e-10)
+    assert result.auc_a == pytest.approx(roc_auc_score(y, prob_a), rel=1e-12)
+    expected_z = (result.auc_a - result.auc_b) / math.sqrt(var_difference)
+    assert result.z == pytest.approx(expected_z, rel=1e-10)
+    assert result.p_value == pytest.approx(2 * norm.sf(abs(expected_z)), rel=1e-8)
+    assert delong_auc_variance(y, prob_a, groups=patient)[1] == pytest.approx(var_a, rel=1e-10)
+    assert delong_auc_variance(y, prob_b, groups=patient)[1] == pytest.approx(var_b, rel=1e-10)
+
+
+def test_clustered_delong_standard_error_agrees_with_the_grouped_bootstrap():
+    y, prob_a, prob_b, patient = make_clustered_scores(80, 4, seed=0)
+    replicates = bootstrap_replicates(
+        y,
+        {"a": prob_a, "b": prob_b},
+        n_resamples=2000,
+        seed=1,
+        groups=patient,
+        paired_differences=[("a", "b")],
+    )
+    bootstrap_se = np.std(replicates["a_minus_b"]["auroc"], ddof=1)
+    clustered_se = math.sqrt(delong_test(y, prob_a, prob_b, groups=patient).variance)
+    ordinary_se = math.sqrt(delong_test(y, prob_a, prob_b).variance)
+    # Two estimates of the same sampling SE from the same data (about 1 % apart here; seeds
+    # 0-5 give 0.98-1.01); the ordinary SE treats the 320 rows as independent.
+    assert clustered_se == pytest.approx(bootstrap_se, rel=0.2)
+    assert ordinary_se < 0.7 * bootstrap_se
+
+
+def test_duplicating_rows_adds_no_evidence_to_the_clustered_delong_test():
+    y, prob_a, prob_b = make_scores(80, seed=14)
+    undup = delong_test(y, prob_a, prob_b)
+    copies = 4
+    patient = np.repeat(np.arange(80), copies)
+    y4, a4, b4 = (np.repeat(values, copies) for values in (y, prob_a, prob_b))
+    clustered = delong_test(y4, a4, b4, groups=patient)
+    naive = delong_test(y4, a4, b4)
+    # Each copy keeps its placement value (shares of the other class are unchanged), so a
+    # cluster's sum is 4 V and I10, I01 are the undup'd counts: the variance is the
+    # undup'd DeLong variance exactly, up to rounding.
+    assert clustered.p_value == pytest.approx(undup.p_value, rel=1e-9)
+    assert clustered.variance == pytest.approx(undup.variance, rel=1e-12)
+    assert clustered.auc_difference == pytest.approx(undup.auc_difference, rel=1e-12)
+    assert (clustered.method, clustered.clusters) == (CLUSTERED_DELONG_METHOD, 80)
+    assert naive.variance == pytest.approx(undup.variance / copies, rel=0.1)
+    assert naive.p_value < undup.p_value / 10
+
+
+def test_clustered_delong_reports_zero_variance_for_identical_rankings():
+    y, prob, _, patient = make_clustered_scores(30, 3, seed=2)
+    identical = delong_test(y, prob, prob**3, groups=patient)
+    assert (identical.variance, identical.z, identical.p_value) == (0.0, 0.0, 1.0)
+
+
+def test_clustered_delong_needs_two_groups_of_each_class():
+    y = np.array([0, 1, 1, 0, 0, 0])
+    prob = np.array([0.1, 0.8, 0.7, 0.2, 0.3, 0.4])
+    with pytest.raises(PipelineError, match="at least 2 groups with a positive"):
+        delong_test(y, prob, prob[::-1], groups=[1, 1, 1, 2, 2, 3])
+    with pytest.raises(PipelineError, match="one id per row"):
+        delong_test(y, prob, prob[::-1], groups=[1, 1, 2])
+
+
 # --------------------------------------------------------------------------- bootstrap
 
 
@@ -530,21 +729,48 @@ def test_bootstrap_replicates_equal_scikit_learn_on_the_same_resamples(grouped_r
     )
     resamples = stratified_bootstrap_indices(y, 25, seed=4, groups=groups)
     for r, rows in enumerate(resamples):
+        y_r = y[rows]
         for name, prob in (("a", prob_a), ("b", prob_b)):
-            y_r, p_r = y[rows], prob[rows]
+            p_r = prob[rows]
             predicted = (p_r >= thresholds[name]).astype(int)
             expected = {
                 "auroc": roc_auc_score(y_r, p_r),
                 "auprc": average_precision_score(y_r, p_r),
                 "sensitivity": recall_score(y_r, predicted),
                 "specificity": recall_score(y_r, predicted, pos_label=0),
+                "brier": brier_score_loss(y_r, p_r),
+                "discrimination_slope": p_r[y_r == 1].mean() - p_r[y_r == 0].mean(),
             }
+            assert set(replicates[name]) == set(expected)
             for metric, value in expected.items():
                 assert replicates[name][metric][r] == pytest.approx(value, rel=1e-12)
-        assert replicates["a_minus_b"]["auroc"][r] == pytest.approx(
-            roc_auc_score(y[rows], prob_a[rows]) - roc_auc_score(y[rows], prob_b[rows]),
-            rel=1e-10,
-        )
+        a_r, b_r = prob_a[rows], prob_b[rows]
+        expected_difference = {
+            "auroc": roc_auc_score(y_r, a_r) - roc_auc_score(y_r, b_r),
+            "auprc": average_precision_score(y_r, a_r) - average_precision_score(y_r, b_r),
+            "brier": brier_score_loss(y_r, a_r) - brier_score_loss(y_r, b_r),
+            "discrimination_slope": (a_r[y_r == 1].mean() - b_r[y_r == 1].mean())
+            - (a_r[y_r == 0].mean() - b_r[y_r == 0].mean()),  # IDI, Pencina et al. (2008)
+        }
+        assert set(replicates["a_minus_b"]) == set(expected_difference)
+        for metric, value in expected_difference.items():
+            assert replicates["a_minus_b"][metric][r] == pytest.approx(value, rel=1e-10, abs=1e-14)
+
+
+def test_bootstrap_leaves_out_probability_metrics_unless_every_model_gives_probabilities(
+    tied_scores,
+):
+    y, prob, _ = tied_scores
+    logits = np.log(np.clip(prob, 0.01, 0.99) / (1 - np.clip(prob, 0.01, 0.99)))
+    replicates = bootstrap_replicates(
+        y,
+        {"probability": prob, "logit": logits},
+        n_resamples=10,
+        paired_differences=[("probability", "logit")],
+    )
+    for key in ("probability", "logit"):
+        assert set(replicates[key]) == {"auroc", "auprc", "sensitivity", "specificity"}
+    assert set(replicates["probability_minus_logit"]) == {"auroc", "auprc"}
 
 
 def test_bootstrap_intervals_are_reproducible_with_the_seed(smooth_scores):
@@ -567,8 +793,20 @@ def test_bootstrap_intervals_have_the_documented_shape_and_contain_the_estimate(
         paired_differences=[("fused", "vitals")],
     )
     assert set(intervals) == {"fused", "vitals", "fused_minus_vitals"}
-    assert set(intervals["fused"]) == {"auroc", "auprc", "sensitivity", "specificity"}
-    assert set(intervals["fused_minus_vitals"]) == {"auroc", "auprc"}
+    assert set(intervals["fused"]) == {
+        "auroc",
+        "auprc",
+        "sensitivity",
+        "specificity",
+        "brier",
+        "discrimination_slope",
+    }
+    assert set(intervals["fused_minus_vitals"]) == {
+        "auroc",
+        "auprc",
+        "brier",
+        "discrimination_slope",
+    }
     json.dumps(intervals, allow_nan=False)
 
     point = threshold_metrics(y, prob_a, threshold)
@@ -577,12 +815,20 @@ def test_bootstrap_intervals_have_the_documented_shape_and_contain_the_estimate(
         "auprc": auprc(y, prob_a),
         "sensitivity": point["sensitivity"],
         "specificity": point["specificity"],
+        "brier": brier_score_loss(y, prob_a),
+        "discrimination_slope": prob_a[y == 1].mean() - prob_a[y == 0].mean(),
     }
     for metric, estimate in estimates.items():
         low, high = intervals["fused"][metric]
         assert low < estimate < high
-    low, high = intervals["fused_minus_vitals"]["auroc"]
-    assert low < auroc(y, prob_a) - auroc(y, prob_b) < high
+    differences = {
+        "auroc": auroc(y, prob_a) - auroc(y, prob_b),
+        "brier": brier_score_loss(y, prob_a) - brier_score_loss(y, prob_b),
+        "discrimination_slope": integrated_discrimination_improvement(y, prob_a, prob_b),
+    }
+    for metric, estimate in differences.items():
+        low, high = intervals["fused_minus_vitals"][metric]
+        assert low < estimate < high
 
 
 def test_paired_difference_of_identical_models_is_exactly_zero(tied_scores):
@@ -593,7 +839,12 @@ def test_paired_difference_of_identical_models_is_exactly_zero(tied_scores):
         n_resamples=100,
         paired_differences=[("fused", "copy")],
     )
-    assert intervals["fused_minus_copy"] == {"auroc": [0.0, 0.0], "auprc": [0.0, 0.0]}
+    assert intervals["fused_minus_copy"] == {
+        "auroc": [0.0, 0.0],
+        "auprc": [0.0, 0.0],
+        "brier": [0.0, 0.0],
+        "discrimination_slope": [0.0, 0.0],
+    }
 
 
 def test_bootstrap_interval_narrows_with_more_data():
