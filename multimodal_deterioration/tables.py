@@ -10,8 +10,8 @@ in the JSON; it is an empty cell in the CSV and "n/a" in LaTeX.
 The LaTeX needs only ``booktabs``. With its four intervals written "0.812 (0.771--0.850)" on
 one line, the table measures about 650 pt at ``\\small``, wider than any portrait page, so each
 interval is set under its estimate: the table is then about 447 pt (15.7 cm) wide, inside the
-16 cm text block of an A4 page with 2.5 cm margins. In a narrower block (the bare ``article`` class has 345 pt) it is
-centred and reaches equally into both margins.
+16 cm text block of an A4 page with 2.5 cm margins. In a narrower block (the bare ``article``
+class has 345 pt) it is centred and reaches equally into both margins.
 """
 
 from __future__ import annotations
