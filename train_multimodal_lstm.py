@@ -31,6 +31,7 @@ BASELINE_AUROC = 0.9941  # --baseline-auroc: quoted from earlier work, not re-me
 STANDARDIZE = True  # --no-standardize
 BOOTSTRAP = 2000  # --bootstrap: resamples for the confidence intervals
 MIN_GAIN = 0.01  # --min-gain: the smallest AUROC gain from the notes that would matter
+RECALIBRATION = "platt"  # --recalibration: platt | isotonic, fitted on the validation split
 RESPLITS = None  # --resplits K: also retrain both models on K redrawn splits (off by default)
 ABLATIONS = "auto"  # --ablations: auto | on | off
 # --ablations-auto-limit: "auto" runs the controls while training samples x seeds stays at or
@@ -147,6 +148,14 @@ def parse_args(argv):
         "verdict says whether the difference's 95%% CI excludes it (default: %(default)s)",
     )
     parser.add_argument(
+        "--recalibration",
+        default=RECALIBRATION,
+        choices=("platt", "isotonic"),
+        help="how probabilities are recalibrated on the validation split for the calibrated "
+        "metrics, the decision curve and the checkpoint's calibrated predictions "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--resplits",
         type=int,
         default=RESPLITS,
@@ -207,10 +216,12 @@ def main(argv=None) -> int:
     from multimodal_deterioration.experiment import MAIN_MODEL, ExperimentConfig, run_experiment
     from multimodal_deterioration.multimodal_data import load_multimodal_data
     from multimodal_deterioration.resplits import run_resplits
+    from multimodal_deterioration.tables import write_results_tables
     from multimodal_deterioration.results import (
         EvaluationSettings,
         build_results,
         predictions_table,
+        recalibrate_models,
     )
     from multimodal_deterioration.training import TrainingConfig
 
@@ -251,9 +262,14 @@ def main(argv=None) -> int:
 
     with log.stage("Evaluating on the test split"):
         settings = EvaluationSettings(
-            args.baseline_auroc, args.bootstrap, progress=not args.quiet, min_gain=args.min_gain
+            args.baseline_auroc,
+            args.bootstrap,
+            progress=not args.quiet,
+            min_gain=args.min_gain,
+            recalibration=args.recalibration,
         )
-        results = build_results(experiment, data, settings)
+        recalibrations = recalibrate_models(experiment, data, settings.recalibration)
+        results = build_results(experiment, data, settings, recalibrations)
         results["run"] = {
             "config": {
                 **config.training.to_dict(),
@@ -264,6 +280,7 @@ def main(argv=None) -> int:
                 "ablations_setting": args.ablations,
                 "ablations_auto_limit": args.ablations_auto_limit,
                 "min_gain": args.min_gain,
+                "recalibration": args.recalibration,
                 "resplits": args.resplits,
             },
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -304,6 +321,7 @@ def main(argv=None) -> int:
                 "data_sha256": results["run"]["data_sha256"],
                 "feature_names": data.feature_names,
             },
+            calibrator=getattr(recalibrations[MAIN_MODEL], "calibrator", None),
         )
         predictions = predictions_table(experiment, data)
         artifacts.write_atomically(
@@ -324,16 +342,23 @@ def main(argv=None) -> int:
             },
             {name: training.best_epoch for name, training in trained.items()},
             out_dir,
+            {
+                name: recalibration.test_prob
+                for name, recalibration in recalibrations.items()
+                if not isinstance(recalibration, str)
+            },
         )
+        tables = write_results_tables(results, out_dir)
         results["files"] = {key: str(path) for key, path in paths.items()} | {
+            "tables": [str(path) for path in tables],
             "figures": {
                 key: [str(p) for p in figure_paths] for key, figure_paths in figures.items()
-            }
+            },
         }
         artifacts.save_json(paths["results"], results)
         report.write_report(paths["report"], results, figures)
 
-    print_summary(results, data, figures, paths, log, time.perf_counter() - started)
+    print_summary(results, data, figures, [*paths.values(), *tables], log, time.perf_counter() - started)
     return 0
 
 
@@ -401,7 +426,7 @@ def print_summary(results, data, figures, paths, log, seconds) -> None:
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {seconds:7.1f} s")
     print("Wrote:")
-    for path in [*paths.values(), *(p for figure_paths in figures.values() for p in figure_paths)]:
+    for path in [*paths, *(p for figure_paths in figures.values() for p in figure_paths)]:
         print(f"  {path}")
 
 

@@ -2,14 +2,16 @@
 
 ``best_multimodal_model.pt`` is a plain dict (loadable with ``torch.load(weights_only=True)``)
 holding the state dict, the model config, the vital standardisation statistics, the chosen
-threshold, the training config, and the best epoch with its validation AUROC.
+threshold, the training config, the best epoch with its validation AUROC, and the calibrator
+fitted on the validation split.
 
 Example::
 
     from multimodal_deterioration.checkpoint import load_checkpoint
     model = load_checkpoint("best_multimodal_model.pt")
     probabilities = model.predict(X_vital, X_text)          # raw vitals, (N, T, F) and (N, 384)
-    alerts = probabilities >= model.threshold
+    alerts = probabilities >= model.threshold               # the threshold is on this scale
+    risks = model.predict(X_vital, X_text, calibrated=True)  # recalibrated on validation
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 from .artifacts import require_readable_file, write_atomically
 from .errors import PipelineError, first_line
 from .model import ModelConfig, build_model
+from .recalibration import Calibrator
 from .training import TrainingConfig, TrainingResult, VitalStandardizer, predict_proba
 
 CHECKPOINT_FORMAT = 1
@@ -48,6 +51,7 @@ def save_checkpoint(
     threshold: float,
     training_config: TrainingConfig,
     extra: dict | None = None,
+    calibrator: Calibrator | None = None,
 ) -> Path:
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -58,6 +62,7 @@ def save_checkpoint(
         "training_config": training_config.to_dict(),
         "best_epoch": int(result.best_epoch),
         "best_val_auroc": float(result.best_val_auroc),
+        "calibrator": calibrator.to_dict() if calibrator else None,
         **(extra or {}),
     }
     return write_atomically(path, lambda tmp: torch.save(payload, tmp))
@@ -70,9 +75,22 @@ class LoadedModel:
     standardizer: VitalStandardizer | None
     threshold: float
     payload: dict
+    calibrator: Calibrator | None = None
 
-    def predict(self, X_vital: np.ndarray, X_text: np.ndarray, device: str = "cpu") -> np.ndarray:
-        """Probabilities of deterioration for raw (unstandardised) vitals and note embeddings."""
+    def predict(
+        self, X_vital: np.ndarray, X_text: np.ndarray, device: str = "cpu", calibrated: bool = False
+    ) -> np.ndarray:
+        """Probabilities of deterioration for raw (unstandardised) vitals and note embeddings.
+
+        The network's outputs are inflated by the class-weighted training; ``calibrated=True``
+        maps them through the calibrator fitted on the validation split, giving probabilities
+        that can be read as risks. ``threshold`` applies to the uncalibrated outputs.
+        """
+        if calibrated and self.calibrator is None:
+            raise PipelineError(
+                "this checkpoint holds no calibrator (it was saved without one or by an older "
+                "version); predict with calibrated=False or retrain"
+            )
         X_vital = np.asarray(X_vital, dtype=np.float32)
         X_text = np.asarray(X_text, dtype=np.float32)
         expected_text = self.config.text_dim
@@ -95,7 +113,8 @@ class LoadedModel:
             )
         if self.standardizer is not None:
             X_vital = self.standardizer.transform(X_vital)
-        return predict_proba(self.network.to(device), X_vital, X_text, torch.device(device))
+        probabilities = predict_proba(self.network.to(device), X_vital, X_text, torch.device(device))
+        return self.calibrator.transform(probabilities) if calibrated else probabilities
 
 
 def load_checkpoint(path: str | os.PathLike) -> LoadedModel:
@@ -109,10 +128,12 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedModel:
         stats = payload.get("standardizer")
         standardizer = VitalStandardizer.from_dict(stats) if stats else None
         threshold = float(payload["threshold"])
+        calibration = payload.get("calibrator")
+        calibrator = Calibrator.from_dict(calibration) if calibration else None
     except NOT_A_CHECKPOINT as error:
         raise PipelineError(
             f"{path} is not a checkpoint written by train_multimodal_lstm.py "
             f"({type(error).__name__}: {first_line(error)})"
         ) from error
     network.eval()
-    return LoadedModel(network, config, standardizer, threshold, payload)
+    return LoadedModel(network, config, standardizer, threshold, payload, calibrator)

@@ -88,6 +88,17 @@ class MultimodalData:
                 f"samples; DeLong's test needs at least {DELONG_MIN_PER_CLASS} of each: re-split "
                 "your data with a larger test split, stratified by label"
             )
+        if test.ids is not None and len(np.unique(test.ids)) < len(test.ids):
+            # Repeated ids make DeLong's test clustered (Obuchowski), whose variance needs two
+            # ids with a positive sample and two with a negative one.
+            ids_with = {label: len(np.unique(test.ids[test.y == label])) for label in (0, 1)}
+            if min(ids_with.values()) < DELONG_MIN_PER_CLASS:
+                raise PipelineError(
+                    f"{source}the test split's samples come from {ids_with[1]} id(s) with a "
+                    f"positive sample and {ids_with[0]} with a negative one; the clustered "
+                    f"DeLong test needs at least {DELONG_MIN_PER_CLASS} of each: re-split your "
+                    "data with more patients in the test split"
+                )
         if test.ids is not None:
             positive_ids = set(test.ids[test.y == 1].tolist())
             if positive_ids >= set(test.ids.tolist()):

@@ -217,6 +217,7 @@ def plot_reliability_diagram(
     probabilities: Mapping[str, np.ndarray],
     path_stem: str | os.PathLike,
     n_bins: int = 10,
+    title: str = "Reliability diagram, test split",
 ) -> list[Path]:
     """Observed event rate against mean predicted probability per bin, with bin counts below."""
     with plt.rc_context(RC_PARAMS):
@@ -251,9 +252,52 @@ def plot_reliability_diagram(
             ylabel="Observed event rate",
             xlim=(0, 1),
             ylim=(0, 1.01),
-            title="Reliability diagram, test split",
+            title=title,
         )
         count_axis.set(xlabel="Predicted probability", ylabel="Samples")
         curve_axis.legend(frameon=False, loc="upper left")
+        figure.tight_layout()
+        return save_figure(figure, path_stem)
+
+
+def plot_decision_curve(
+    thresholds: Sequence[float],
+    net_benefit: Mapping[str, Sequence[float]],
+    path_stem: str | os.PathLike,
+    treat_all: Sequence[float],
+    title: str = "Decision curve, test split",
+) -> list[Path]:
+    """Net benefit against threshold probability (Vickers & Elkin 2006).
+
+    ``net_benefit`` maps a legend label to one value per threshold; treat-all is drawn as a grey
+    line and treat-none as zero. The y-axis stops a little below zero: treat-all falls steeply
+    negative at high thresholds and would otherwise flatten the models' curves.
+    """
+    percent = 100.0 * np.asarray(thresholds, dtype=float)
+    with plt.rc_context(RC_PARAMS):
+        figure, axis = plt.subplots(figsize=(5.2, 4.0))
+        for index, (label, values) in enumerate(net_benefit.items()):
+            look = style(index)
+            axis.plot(
+                percent,
+                values,
+                color=look["color"],
+                linestyle=look["linestyle"],
+                marker=look["marker"],
+                markevery=_markers_every(len(percent)),
+                markersize=3,
+                label=label,
+            )
+        axis.plot(percent, treat_all, color="0.55", linewidth=1.2, label="Treat all")
+        axis.axhline(0.0, color="0.2", linewidth=0.8, label="Treat none")
+        highest = max([max(values) for values in net_benefit.values()] + [max(treat_all), 0.0])
+        axis.set(
+            xlabel="Threshold probability (%)",
+            ylabel="Net benefit",
+            title=title,
+            xlim=(percent[0], percent[-1]),
+            ylim=(-0.05 * max(highest, 0.01), 1.1 * max(highest, 0.01)),
+        )
+        _legend_below(axis)
         figure.tight_layout()
         return save_figure(figure, path_stem)

@@ -28,12 +28,16 @@ FIGURE_STEMS = {
     "roc": "multimodal_roc_curves",
     "pr": "multimodal_pr_curves",
     "reliability": "multimodal_reliability_diagram",
+    "reliability_recalibrated": "multimodal_reliability_recalibrated",
+    "decision_curve": "multimodal_decision_curve",
     "curves": "multimodal_training_curves",
 }
 FIGURE_CAPTIONS = {
     "roc": "ROC curves of every model on the test split; the legend gives each AUROC with its 95% bootstrap CI.",
     "pr": "Precision-recall curves on the test split; the dashed line is the positive rate (a random model's precision).",
     "reliability": "Reliability diagram (10 equal-width bins) of the multimodal and vital-only models on the test split, with the samples per bin below.",
+    "reliability_recalibrated": "Reliability diagram of the same two models after recalibration fitted on the validation split (method in the JSON), on the test split.",
+    "decision_curve": "Decision curve on the test split: net benefit of the multimodal and vital-only models (recalibrated probabilities) against treating all or no patients, over threshold probabilities of 1-50%.",
     "curves": "Training loss, validation loss and validation AUROC per epoch, one line per trained model; stars mark the epoch each model was selected at, the dashed line the quoted (not re-measured) baseline.",
 }
 
@@ -75,11 +79,16 @@ def write_figures(
     histories: Mapping[str, Sequence[Mapping[str, float]]],
     best_epochs: Mapping[str, int],
     out_dir: str | os.PathLike,
+    recalibrated_probabilities: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, list[Path]]:
-    """Every figure of the run, PNG + PDF each; returns {figure key: paths}."""
+    """Every figure of the run, PNG + PDF each; returns {figure key: paths}.
+
+    ``recalibrated_probabilities``: test probabilities after the validation-fitted calibrator,
+    for the recalibrated reliability diagram (left out when a model has none).
+    """
     out_dir = Path(out_dir)
     models = list(test_probabilities)
-    return {
+    figures = {
         "roc": plots.plot_roc_curves(
             y_test,
             {legend_label(results, m, "auroc"): test_probabilities[m] for m in models},
@@ -107,6 +116,25 @@ def write_figures(
             {DISPLAY_NAMES[m]: epoch for m, epoch in best_epochs.items()},
         ),
     }
+    recalibrated = recalibrated_probabilities or {}
+    if all(m in recalibrated for m in RELIABILITY_MODELS):
+        figures["reliability_recalibrated"] = plots.plot_reliability_diagram(
+            y_test,
+            {
+                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['recalibrated']['test']['ece_after']:.3f})": recalibrated[m]
+                for m in RELIABILITY_MODELS
+            },
+            out_dir / FIGURE_STEMS["reliability_recalibrated"],
+            title="Reliability diagram after recalibration, test split",
+        )
+    curve = results["decision_curve"]
+    figures["decision_curve"] = plots.plot_decision_curve(
+        curve["thresholds"],
+        {DISPLAY_NAMES[m]: curve["net_benefit"][m] for m in RELIABILITY_MODELS},
+        out_dir / FIGURE_STEMS["decision_curve"],
+        curve["net_benefit"]["treat_all"],
+    )
+    return figures
 
 
 # --------------------------------------------------------------------------- report text
@@ -155,10 +183,82 @@ def methods_paragraph(results: dict) -> str:
         f"{results['bootstrap']['resampled_by']}, the same resamples for every model), the Brier "
         "score, the expected calibration error (10 bins), and sensitivity, specificity, PPV and "
         "NPV at a threshold chosen on the validation split by Youden's J (and at 0.5 for "
-        "comparison with earlier work). The two correlated AUROCs were compared with DeLong's "
-        "paired test.",
+        f"comparison with earlier work). {delong_sentence(results)} Added value beyond AUROC is "
+        "given as the change in Brier score and the integrated discrimination improvement, "
+        "with paired bootstrap intervals.",
+        recalibration_sentence(results),
+        f"The smallest AUROC gain of interest was set to "
+        f"{number(results['added_value']['min_gain_auroc'], 3)} in advance (`--min-gain`); the "
+        "verdict reads the CI of the difference against zero and against it.",
     ]
     return " ".join(part for part in parts if part)
+
+
+def delong_sentence(results: dict) -> str:
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    if delong.get("clusters"):
+        return (
+            "The two correlated AUROCs were compared with DeLong's paired test, with the "
+            f"clustered variance of Obuchowski (1997) because the {delong['clusters']:,} test "
+            "ids have several samples each."
+        )
+    return "The two correlated AUROCs were compared with DeLong's paired test."
+
+
+def recalibration_sentence(results: dict) -> str:
+    recalibrated = results["metrics"]["multimodal"]["recalibrated"]
+    method = {"platt": "Platt scaling (logistic regression on the logit)", "isotonic": "isotonic regression"}
+    return (
+        f"Because the class-weighted loss inflates the predicted probabilities, each model was "
+        f"also recalibrated by {method.get(recalibrated['method'], recalibrated['method'])} "
+        "fitted on the validation split and applied unchanged to the test split; the decision "
+        "curve (net benefit over threshold probabilities of 1-50%, Vickers & Elkin 2006) uses "
+        "the recalibrated probabilities."
+    )
+
+
+def calibration_table(results: dict) -> str:
+    header = (
+        "| Model | Brier | Brier, recalibrated | ECE | ECE, recalibrated |\n|---|---|---|---|---|"
+    )
+    rows = []
+    for name, metrics in results["metrics"].items():
+        recalibrated = metrics["recalibrated"]
+        after = recalibrated.get("test")
+        rows.append(
+            f"| {DISPLAY_NAMES[name]} | {number(metrics['brier_score'], 3)} "
+            f"| {number(after['brier_after'], 3) if after else 'not fitted'} "
+            f"| {number(metrics['expected_calibration_error'], 3)} "
+            f"| {number(after['ece_after'], 3) if after else 'not fitted'} |"
+        )
+    return "\n".join([header, *rows])
+
+
+def added_value_paragraph(results: dict) -> str:
+    added = results["added_value"]
+    brier, idi = added["delta_brier"], added["idi"]
+    return (
+        f"Change in Brier score (multimodal minus vital-only; below zero favours the multimodal "
+        f"model): {signed(brier['value'])} (95% CI {interval(brier['ci'])}). Integrated "
+        f"discrimination improvement (IDI; Pencina et al. 2008): {signed(idi['value'])} (95% CI "
+        f"{interval(idi['ci'])}). Both are computed on the raw model outputs, with intervals "
+        "from the same paired bootstrap resamples as the AUROC difference."
+    )
+
+
+def decision_curve_paragraph(results: dict) -> str:
+    curve = results["decision_curve"]
+    useful = curve["useful_thresholds"]
+    return (
+        f"Using {curve['probabilities']}, the multimodal model had a higher net "
+        f"benefit than treating all or no patients at threshold probabilities of "
+        f"{useful['multimodal']}, and the vital-only model at {useful['vital_only']}. The "
+        f"multimodal model's net benefit exceeded the vital-only model's at "
+        f"{curve['multimodal_better_thresholds']} and fell below it at "
+        f"{curve['vital_only_better_thresholds']}. These are point estimates on the test split, "
+        "without confidence bands; a threshold range matters only where it holds the thresholds "
+        "at which clinicians would act."
+    )
 
 
 def rate(data: dict, split: str) -> str:
@@ -520,14 +620,21 @@ def limitations(results: dict) -> str:
     worst_ece = max(results["metrics"][m]["expected_calibration_error"] for m in RELIABILITY_MODELS)
     items.append(
         "Training weights the positive class by the negative-to-positive ratio, which pushes "
-        f"predicted probabilities upwards (expected calibration error up to {number(worst_ece, 3)} "
-        "here): the outputs rank patients but are not calibrated risks; recalibrate on held-out "
-        "data before reading them as probabilities."
+        f"the raw predicted probabilities upwards (expected calibration error up to "
+        f"{number(worst_ece, 3)} here). The recalibrated probabilities (fitted on the validation "
+        "split, saved in the checkpoint) are the ones to read as risks; the recalibration was "
+        "checked on this test split only."
     )
-    items.append(
-        "All results come from a single train/validation/test split; the confidence intervals "
-        "reflect test-set sampling, not the variation between splits or sites."
-    )
+    if results.get("resplits") is None:
+        items.append(
+            "All results come from a single train/validation/test split; the confidence "
+            "intervals reflect test-set sampling, not the variation between splits or sites."
+        )
+    else:
+        items.append(
+            "The confidence intervals reflect test-set sampling; the repeated splits show the "
+            "variation between splits of these data, not between sites."
+        )
     return "\n".join(f"- {item}" for item in items)
 
 
@@ -571,6 +678,20 @@ Test-split metrics of every model (sensitivity, specificity, PPV and NPV at each
 At the reference threshold of 0.5:
 
 {reference_threshold_table(results)}
+
+### Calibration
+
+Brier score and expected calibration error on the test split, before and after recalibration on the validation split:
+
+{calibration_table(results)}
+
+### Added value beyond AUROC
+
+{added_value_paragraph(results)}
+
+### Decision curve
+
+{decision_curve_paragraph(results)}
 
 ### Seeds
 

@@ -15,11 +15,18 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
+from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
 from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
 from .errors import PipelineError
 from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
+from .recalibration import (
+    DEFAULT_RECALIBRATION_METHOD,
+    RECALIBRATION_METHODS,
+    Recalibration,
+    recalibration_summary,
+)
 
 REFERENCE_THRESHOLD = 0.5
 # A within-class note shuffle keeps only what the notes say about the label as a class. When it
@@ -48,8 +55,14 @@ class EvaluationSettings:
     bootstrap_seed: int = 0
     progress: bool = False
     min_gain: float = DEFAULT_MIN_GAIN
+    recalibration: str = DEFAULT_RECALIBRATION_METHOD
 
     def __post_init__(self) -> None:
+        if self.recalibration not in RECALIBRATION_METHODS:
+            raise PipelineError(
+                f"unknown recalibration method {self.recalibration!r}; choose one of "
+                f"{', '.join(RECALIBRATION_METHODS)}"
+            )
         if not 0.0 <= self.min_gain < 1.0:
             raise PipelineError(
                 f"the smallest gain of interest must be an AUROC difference in [0, 1), got "
@@ -61,9 +74,39 @@ def improvement_percent(new: float, old: float) -> float:
     return (new - old) / old * 100.0
 
 
+def recalibrate_models(
+    experiment: Experiment, data: MultimodalData, method: str
+) -> dict[str, Recalibration | str]:
+    """Each model's calibrator fitted on its validation predictions and applied to test.
+
+    A model whose calibrator cannot be fitted (e.g. validation scores that separate the classes
+    perfectly, where Platt scaling has no finite solution) maps to the reason instead, so one
+    degenerate control does not stop the run.
+    """
+    y_val, y_test = data.splits["val"].y, data.splits["test"].y
+    fitted: dict[str, Recalibration | str] = {}
+    for name, model in experiment.models.items():
+        try:
+            fitted[name] = recalibration_summary(
+                y_val, model.val_prob, y_test, model.test_prob, method
+            )
+        except PipelineError as error:
+            fitted[name] = str(error)
+    return fitted
+
+
 def build_results(
-    experiment: Experiment, data: MultimodalData, settings: EvaluationSettings
+    experiment: Experiment,
+    data: MultimodalData,
+    settings: EvaluationSettings,
+    recalibrations: dict[str, Recalibration | str] | None = None,
 ) -> dict:
+    """The results dict written as ``multimodal_results.json`` (see the module docstring).
+
+    ``recalibrations`` are :func:`recalibrate_models`' output, computed here when not given.
+    """
+    if recalibrations is None:
+        recalibrations = recalibrate_models(experiment, data, settings.recalibration)
     y_val, y_test = data.splits["val"].y, data.splits["test"].y
     models = experiment.models
     test_prob = {name: model.test_prob for name, model in models.items()}
@@ -111,9 +154,11 @@ def build_results(
             "at_validation_threshold": evaluation.threshold_metrics(
                 y_test, test_prob[name], thresholds[name]
             ),
+            "recalibrated": recalibrated_summary(recalibrations[name], settings.recalibration),
         }
         for name in models
     }
+    results["decision_curve"] = decision_curve_summary(y_test, test_prob, recalibrations)
     groups = data.splits["test"].ids if data.splits["test"].ids is not None else None
     results["confidence_intervals"] = evaluation.bootstrap_confidence_intervals(
         y_test,
@@ -133,20 +178,39 @@ def build_results(
         "interval": "95% percentile",
         "thresholds": "each model's validation-chosen threshold for sensitivity and specificity",
     }
-    delong = evaluation.delong_test(y_test, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL])
+    delong = evaluation.delong_test(
+        y_test, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL], groups=groups
+    )
     results["statistics"] = {
         "delong_multimodal_vs_vital_only": {
             "auc_difference": delong.auc_difference,
             "z": delong.z,
             "p_value": delong.p_value,
+            # "DeLong" on independent samples; clustered by id (Obuchowski 1997) when test ids
+            # repeat, since several samples of one patient are not independent evidence.
+            "method": delong.method,
+            "clusters": delong.clusters,
         }
     }
+    difference = results["confidence_intervals"][f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]
     results["added_value"] = {
         "min_gain_auroc": settings.min_gain,
-        **gain_verdict(
-            results["confidence_intervals"][f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]["auroc"],
-            settings.min_gain,
-        ),
+        **gain_verdict(difference["auroc"], settings.min_gain),
+        # Both on the models' raw outputs and on the same paired resamples as the AUROC CIs.
+        "delta_brier": {
+            "value": results["metrics"][MAIN_MODEL]["brier_score"]
+            - results["metrics"][BASELINE_MODEL]["brier_score"],
+            "ci": difference["brier"],
+            "definition": "Brier(multimodal) - Brier(vital-only); below zero favours multimodal",
+        },
+        "idi": {
+            "value": evaluation.integrated_discrimination_improvement(
+                y_test, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL]
+            ),
+            "ci": difference["discrimination_slope"],
+            "definition": "integrated discrimination improvement (Pencina et al. 2008): the "
+            "change in mean predicted probability of positives minus that of negatives",
+        },
     }
     results["seeds"] = seed_summary(experiment, y_test)
     results["controls"] = control_summary(results, list(models))
@@ -178,6 +242,52 @@ GAIN_VERDICTS = {
     "inconclusive": "the interval includes both zero and the smallest gain of interest: "
     "inconclusive, a larger test split is needed",
 }
+
+
+def recalibrated_summary(recalibration: Recalibration | str, method: str) -> dict:
+    if isinstance(recalibration, str):
+        return {"method": method, "fitted_on": "validation", "not_fitted": recalibration}
+    return recalibration.summary
+
+
+def decision_curve_summary(
+    y_test: np.ndarray,
+    test_prob: dict[str, np.ndarray],
+    recalibrations: dict[str, Recalibration | str],
+) -> dict:
+    """Net benefit of the fused and vital-only models over thresholds 1-50%.
+
+    Net benefit reads a probability as a risk, and the class-weighted training inflates the raw
+    outputs, so the curve uses the validation-recalibrated probabilities when both models have
+    them; the raw curves are kept under ``net_benefit_uncalibrated``.
+    """
+    compared = (MAIN_MODEL, BASELINE_MODEL)
+    recalibrated = all(not isinstance(recalibrations[name], str) for name in compared)
+    probabilities = {
+        name: recalibrations[name].test_prob if recalibrated else test_prob[name]
+        for name in compared
+    }
+    curve = decision_curve(y_test, probabilities)
+    raw = decision_curve(y_test, {name: test_prob[name] for name in compared})
+    return {
+        **curve,
+        "probabilities": (
+            f"probabilities recalibrated on the validation split "
+            f"({recalibrations[MAIN_MODEL].calibrator.method})"
+            if recalibrated
+            else "the uncalibrated model outputs (recalibration could not be fitted)"
+        ),
+        "net_benefit_uncalibrated": {name: raw["net_benefit"][name] for name in compared},
+        "useful_thresholds": {
+            name: format_threshold_ranges(useful_ranges(curve, name)) for name in compared
+        },
+        "multimodal_better_thresholds": format_threshold_ranges(
+            better_ranges(curve, MAIN_MODEL, BASELINE_MODEL)
+        ),
+        "vital_only_better_thresholds": format_threshold_ranges(
+            better_ranges(curve, BASELINE_MODEL, MAIN_MODEL)
+        ),
+    }
 
 
 def gain_verdict(difference_ci: list[float], min_gain: float) -> dict:
@@ -225,6 +335,7 @@ def describe_pairing(meta: dict) -> dict:
     pairing = meta.get("pairing") or {}
     return {
         "method": pairing.get("method"),
+        "seed": pairing.get("seed"),
         "clinically_linked": bool(pairing.get("clinically_linked", False)),
         "timing_checked": pairing.get("timing_checked"),
         "description": describe_linkage(pairing) or None,

@@ -332,6 +332,21 @@ TRAIN_FAILURES = [
         id="a test split too small for DeLong's test",
     ),
     pytest.param(
+        lambda d: (
+            save_data(
+                d,
+                y_test=np.array([1, 1, 0, 0, 0, 0]),
+                ids_train=np.array([f"t{i}" for i in range(8)]),
+                ids_val=np.array([f"v{i}" for i in range(6)]),
+                ids_test=np.array(["a", "a", "b", "c", "d", "e"]),
+            ),
+            [],
+        ),
+        r"multimodal_data\.npz: the test split's samples come from 1 id\(s\) with a positive "
+        r"sample and 4 with a negative one; the clustered DeLong test needs at least 2",
+        id="repeated test ids with one positive patient",
+    ),
+    pytest.param(
         lambda d: (save_data(d), ["--vitals", str(d / "absent.npz")]),
         r"vital-sign file \S*absent\.npz not found",
         id="missing labels file",

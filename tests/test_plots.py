@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from multimodal_deterioration import plots
+from multimodal_deterioration.decision_curve import decision_curve
 
 MODEL_LABELS = ("Multimodal: AUROC 0.861 [0.80, 0.91]", "Vital-only: AUROC 0.774 [0.70, 0.84]")
 
@@ -79,10 +80,18 @@ def draw(kind: str, stem: Path, predictions) -> list[Path]:
         return plots.plot_pr_curves(y, probabilities, stem)
     if kind == "reliability":
         return plots.plot_reliability_diagram(y, probabilities, stem, n_bins=10)
+    if kind == "decision_curve":
+        curve = decision_curve(y, dict(zip(("Multimodal", "Vital-only"), probabilities.values())))
+        return plots.plot_decision_curve(
+            curve["thresholds"],
+            {name: curve["net_benefit"][name] for name in ("Multimodal", "Vital-only")},
+            stem,
+            curve["net_benefit"]["treat_all"],
+        )
     raise AssertionError(kind)
 
 
-KINDS = ("training_curves", "roc", "pr", "reliability")
+KINDS = ("training_curves", "roc", "pr", "reliability", "decision_curve")
 
 
 def legend_texts(figure: matplotlib.figure.Figure) -> list[str]:
@@ -104,6 +113,7 @@ def test_every_public_plot_function_is_covered():
         "plot_roc_curves",
         "plot_pr_curves",
         "plot_reliability_diagram",
+        "plot_decision_curve",
     }
 
 
@@ -249,3 +259,19 @@ def test_training_curves_without_optional_arguments(tmp_path, captured):
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     (figure,) = captured
     assert [t.get_text() for t in figure.legends[0].get_texts()] == ["Multimodal", "Vital-only"]
+
+
+def test_decision_curve_draws_each_models_net_benefit_and_both_reference_strategies(
+    tmp_path, predictions, captured
+):
+    y, probabilities = predictions
+    curve = decision_curve(y, dict(zip(("Multimodal", "Vital-only"), probabilities.values())))
+    draw("decision_curve", tmp_path / "dca", predictions)
+    (figure,) = captured
+    (axis,) = figure.axes
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    assert legend_texts(figure) == ["Multimodal", "Vital-only", "Treat all", "Treat none"]
+    for name in ("Multimodal", "Vital-only", "treat_all"):
+        label = "Treat all" if name == "treat_all" else name
+        np.testing.assert_allclose(lines[label].get_ydata(), curve["net_benefit"][name])
+        np.testing.assert_allclose(lines[label].get_xdata(), 100 * np.array(curve["thresholds"]))

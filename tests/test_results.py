@@ -16,12 +16,15 @@ import torch
 from helpers import fake_data, fake_experiment, fake_predictions
 from multimodal_deterioration import evaluation
 from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
+from multimodal_deterioration.decision_curve import net_benefit
+from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.experiment import (
     CONTROL_MODELS,
     ExperimentConfig,
     permute_text,
     run_experiment,
 )
+from multimodal_deterioration.recalibration import fit_calibrator
 from multimodal_deterioration.results import EvaluationSettings, build_results
 from multimodal_deterioration.training import TrainingConfig
 
@@ -124,3 +127,78 @@ def test_the_across_split_shuffle_is_a_permutation_that_ignores_labels():
     source = permute_text(text, "shuffled", y, np.random.default_rng(0))[:, 0].astype(np.int64)
     assert sorted(source.tolist()) == list(range(200))
     assert (y[source] != y).mean() > 0.3
+
+
+def built_results(ablations: bool = False):
+    data = fake_data()
+    val_prob = fake_predictions(data, "val", ablations, seed=1)
+    test_prob = fake_predictions(data, "test", ablations, seed=2)
+    experiment = fake_experiment(data, val_prob, test_prob, ablations)
+    return data, val_prob, test_prob, build_results(experiment, data, SETTINGS)
+
+
+def test_the_decision_curve_uses_probabilities_recalibrated_on_the_validation_split():
+    data, val_prob, test_prob, results = built_results()
+    y_val, y_test = data.splits["val"].y, data.splits["test"].y
+    curve = results["decision_curve"]
+    for name in ("multimodal", "vital_only"):
+        calibrator = fit_calibrator(y_val, val_prob[name], "platt")
+        np.testing.assert_allclose(
+            curve["net_benefit"][name],
+            net_benefit(y_test, calibrator.transform(test_prob[name]), curve["thresholds"]),
+        )
+        np.testing.assert_allclose(
+            curve["net_benefit_uncalibrated"][name],
+            net_benefit(y_test, test_prob[name], curve["thresholds"]),
+        )
+        recalibrated = results["metrics"][name]["recalibrated"]
+        assert recalibrated["parameters"] == calibrator.to_dict()["parameters"]
+        assert recalibrated["test"]["brier_after"] == evaluation.brier_score(
+            y_test, calibrator.transform(test_prob[name])
+        )
+
+
+def test_added_value_reports_delta_brier_and_idi_with_their_paired_intervals():
+    data, _, test_prob, results = built_results()
+    y = data.splits["test"].y
+    mm, vo = test_prob["multimodal"], test_prob["vital_only"]
+    added = results["added_value"]
+    expected_idi = (mm[y == 1].mean() - vo[y == 1].mean()) - (mm[y == 0].mean() - vo[y == 0].mean())
+    assert added["idi"]["value"] == pytest.approx(expected_idi, abs=1e-12)
+    assert added["delta_brier"]["value"] == pytest.approx(
+        np.mean((mm - y) ** 2) - np.mean((vo - y) ** 2), abs=1e-12
+    )
+    for key in ("idi", "delta_brier"):
+        low, high = added[key]["ci"]
+        assert low < added[key]["value"] < high
+    assert added["verdict"] in {"meaningful_gain", "gain_size_unclear", "inconclusive"}
+
+
+def test_delong_is_clustered_exactly_when_test_ids_repeat():
+    for ids, method in ((False, "DeLong"), (True, "DeLong, clustered (Obuchowski 1997)")):
+        data = fake_data(ids=ids)
+        val_prob = fake_predictions(data, "val", False, seed=1)
+        test_prob = fake_predictions(data, "test", False, seed=2)
+        results = build_results(fake_experiment(data, val_prob, test_prob), data, SETTINGS)
+        delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+        assert delong["method"] == method
+        assert delong["clusters"] == (50 if ids else None)
+
+
+def test_the_checkpoint_predicts_calibrated_probabilities_with_its_saved_calibrator(tmp_path):
+    data = fake_data(sizes={"train": 60, "val": 40, "test": 40})
+    config = ExperimentConfig(TrainingConfig(epochs=1, batch_size=16), seeds=(3,))
+    experiment = run_experiment(data, config, torch.device("cpu"), log=None, progress=False)
+    model = experiment.models["multimodal"]
+    calibrator = fit_calibrator(data.splits["val"].y, model.val_prob, "isotonic")
+    arguments = (model.model_config, model.training, experiment.standardizer, 0.5, config.training)
+    test = data.splits["test"]
+
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "a.pt", *arguments, calibrator=calibrator))
+    raw = loaded.predict(test.X_vital, test.X_text)
+    np.testing.assert_allclose(
+        loaded.predict(test.X_vital, test.X_text, calibrated=True), calibrator.transform(raw)
+    )
+    without = load_checkpoint(save_checkpoint(tmp_path / "b.pt", *arguments))
+    with pytest.raises(PipelineError, match="holds no calibrator"):
+        without.predict(test.X_vital, test.X_text, calibrated=True)
