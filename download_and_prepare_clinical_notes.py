@@ -103,7 +103,9 @@ def parse_args(argv):
         "--text-strategy",
         default=TEXT_STRATEGY,
         choices=TEXT_STRATEGIES,
-        help="key-sentences: up to 10 clinical sentences, 200 words (reference); chunk-mean: the whole note in model-length chunks, mean-pooled",
+        help="key-sentences: up to 10 clinical sentences within the model's token limit (256 for "
+        "the default MiniLM; reference); chunk-mean: the whole note in model-length chunks, "
+        "mean-pooled",
     )
     embedding.add_argument(
         "--batch-size",
@@ -220,6 +222,7 @@ def main(argv=None) -> int:
         default_batch_size,
         embed_notes,
         load_embedding_model,
+        truncation_summary,
     )
     from multimodal_deterioration.features import available_cores, extract_features, split_notes
     from multimodal_deterioration.multimodal_data import assemble, save_multimodal_data
@@ -304,17 +307,22 @@ def main(argv=None) -> int:
         log.say(
             f"{embedded.encoded_now} texts encoded now, {embedded.cached} from the cache, {embedded.empty_notes} empty notes -> zero vectors"
         )
+        truncation = truncation_summary(embedded, model, args.text_strategy)
 
     with log.stage("Writing outputs"):
-        meta = build_meta(args, notes, model, embedded, pairing)
+        meta = build_meta(args, notes, model, embedded, truncation, pairing)
         data = assemble(vitals, embedded.vectors, pairing, meta)
         paths = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
         artifacts.write_atomically(paths["raw_notes"], notes.table.to_parquet)
+        # tokens_cut: what the embedding of each note left out, beside its features
+        features = features.assign(tokens_cut=embedded.tokens_cut)
         artifacts.write_atomically(paths["features"], lambda tmp: features.to_csv(tmp, index=False))
         artifacts.save_npy(paths["embeddings"], embedded.vectors)
         save_multimodal_data(paths["multimodal"], data)
 
-    print_summary(args, notes, embedded, pairing, paths, log, time.perf_counter() - started)
+    print_summary(
+        args, notes, embedded, truncation, pairing, paths, log, time.perf_counter() - started
+    )
     return 0
 
 
@@ -337,7 +345,7 @@ def linkage_columns(args) -> list[tuple[str, str]]:
     return [(column, flag) for column, flag in named if column is not None]
 
 
-def build_meta(args, notes, model, embedded, pairing) -> dict:
+def build_meta(args, notes, model, embedded, truncation, pairing) -> dict:
     from multimodal_deterioration.artifacts import package_versions, sha256_of_file
 
     return {
@@ -358,13 +366,14 @@ def build_meta(args, notes, model, embedded, pairing) -> dict:
         "vitals_sha256": sha256_of_file(args.vitals),
         "embedding_model": model.describe(),
         "text_strategy": args.text_strategy,
+        "embedding_truncation": truncation,
         "pairing": pairing.summary(),
         "seed": args.seed,
         "versions": package_versions(),
     }
 
 
-def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> None:
+def print_summary(args, notes, embedded, truncation, pairing, paths, log, total_seconds) -> None:
     from multimodal_deterioration.linkage import describe_linkage
 
     summary = pairing.summary()
@@ -391,6 +400,11 @@ def print_summary(args, notes, embedded, pairing, paths, log, total_seconds) -> 
         )
     if describe_linkage(summary):
         print(textwrap.fill(describe_linkage(summary), width=100))
+    print(
+        f"{truncation['strategy']}: {truncation['notes_truncated']:,} of {truncation['notes']:,} "
+        f"notes ({truncation['share_truncated']:.1%}) lost text to the "
+        f"{truncation['token_budget']}-token budget"
+    )
     print("Time per stage:")
     print("\n".join(log.timing_lines()))
     print(f"  {'total':<34} {total_seconds:7.1f} s")

@@ -288,7 +288,8 @@ def benchmark_embedding(sizes: list[int], args: argparse.Namespace, device: torc
             for size in sizes:
                 notes = texts[:size]
                 args.sentences = split_notes(notes, available_cores())
-                args.chosen_texts = texts_to_encode(notes, args.strategy, model, args.sentences)
+                chosen = texts_to_encode(notes, args.strategy, model, args.sentences)
+                args.chosen_texts = chosen.units
                 variants = EMBEDDING_VARIANTS if size <= args.loop_max else EMBEDDING_VARIANTS[1:]
                 for variant in variants:
                     timings = []

