@@ -163,6 +163,7 @@ def methods_paragraph(results: dict) -> str:
             else "Vitals were used without standardisation."
         ),
         notes_sentence(notes, embedding, meta.get("text_strategy"), pairing, data),
+        truncation_sentence(meta.get("embedding_truncation")),
         f"The multimodal model (MultiModalLSTM, {results['model_parameters']['multimodal']:,} "
         "trainable parameters) encodes the vitals with a two-layer LSTM (hidden size 128), takes "
         "the last time step through dense layers 128-64-32, projects the note embedding through "
@@ -274,7 +275,7 @@ def notes_sentence(
             "file does not record which notes, embedding model or pairing rule produced it."
         )
     strategy_text = {
-        "key-sentences": "up to 10 sentences containing clinical keywords (else the first 10), cut at 200 words",
+        "key-sentences": "up to 10 sentences containing clinical keywords (else the first 10), as many as fit the model's input length",
         "chunk-mean": "the whole note in model-length chunks, mean-pooled",
     }.get(strategy, strategy or "an unrecorded text strategy")
     revision = (
@@ -288,6 +289,21 @@ def notes_sentence(
         f"{embedding.get('name')} ({embedding.get('dimension')} dimensions{revision}; text: "
         f"{strategy_text}; L2-normalised) and paired with the samples {pairing_phrase(pairing)}."
         + (f" {describe_linkage(pairing)}" if describe_linkage(pairing) else "")
+    )
+
+
+def truncation_sentence(truncation: dict | None) -> str:
+    """How much note text the model's input length cut off; empty for files that predate it."""
+    if not truncation:
+        return ""
+    cut = truncation["notes_truncated"]
+    limit = f"the model's {truncation['token_budget']}-token input"
+    if not cut:
+        return f"No note lost text to {limit}."
+    return (
+        f"{cut:,} of {truncation['notes']:,} notes ({truncation['share_truncated']:.1%}) lost "
+        f"text to {limit} ({truncation['tokens_cut_total']:,} tokens in all, at most "
+        f"{truncation['tokens_cut_max']:,} from one note)."
     )
 
 

@@ -250,3 +250,25 @@ def test_a_null_result_is_stated_as_evidence_of_no_meaningful_gain_only_when_it_
     assert "evidence of no meaningful gain" in no_gain
     wide = gain_verdict([-0.004, 0.03], 0.01)["statement"]
     assert "inconclusive" in wide and "evidence of no" not in wide
+
+
+def test_the_methods_state_how_much_note_text_the_model_input_cut():
+    from multimodal_deterioration.report import truncation_sentence
+
+    truncation = {
+        "strategy": "key-sentences",
+        "token_budget": 254,
+        "notes": 4000,
+        "notes_truncated": 124,
+        "share_truncated": 0.031,
+        "tokens_cut_total": 9876,
+        "tokens_cut_max": 310,
+    }
+    assert truncation_sentence(truncation) == (
+        "124 of 4,000 notes (3.1%) lost text to the model's 254-token input (9,876 tokens in "
+        "all, at most 310 from one note)."
+    )
+    assert truncation_sentence(truncation | {"notes_truncated": 0}) == (
+        "No note lost text to the model's 254-token input."
+    )
+    assert truncation_sentence(None) == ""
