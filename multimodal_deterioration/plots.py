@@ -78,6 +78,22 @@ def _markers_every(n_points: int) -> int:
     return max(1, n_points // 8)
 
 
+def _model_line(axis: plt.Axes, x, y, index: int, label: str, **extra) -> None:
+    """One model's curve in its own colour, line style and sparse markers."""
+    look = style(index)
+    axis.plot(
+        x,
+        y,
+        color=look["color"],
+        linestyle=look["linestyle"],
+        marker=look["marker"],
+        markevery=_markers_every(len(x)),
+        markersize=3,
+        label=label,
+        **extra,
+    )
+
+
 def plot_training_curves(
     histories: Mapping[str, Sequence[Mapping[str, float]]],
     path_stem: str | os.PathLike,
@@ -101,19 +117,9 @@ def plot_training_curves(
         figure, axes = plt.subplots(1, len(panels), figsize=(10.0, 3.4))
         auroc_axis = axes[-1]
         for index, (name, records) in enumerate(histories.items()):
-            look = style(index)
             epochs = [r["epoch"] for r in records]
             for axis, (key, _, _) in zip(axes, panels):
-                axis.plot(
-                    epochs,
-                    [r[key] for r in records],
-                    color=look["color"],
-                    linestyle=look["linestyle"],
-                    marker=look["marker"],
-                    markevery=_markers_every(len(epochs)),
-                    markersize=3,
-                    label=name,
-                )
+                _model_line(axis, epochs, [r[key] for r in records], index, name)
             best = next((r for r in records if r["epoch"] == (best_epochs or {}).get(name)), None)
             if best is not None:
                 auroc_axis.plot(
@@ -121,7 +127,7 @@ def plot_training_curves(
                     best["val_auroc"],
                     marker="*",
                     markersize=10,
-                    color=look["color"],
+                    color=style(index)["color"],
                     linestyle="none",
                 )
         if reported_baseline_auroc is not None:
@@ -155,18 +161,7 @@ def plot_roc_curves(
         axis.plot([0, 1], [0, 1], **REFERENCE_LINE, label="Chance")
         for index, (label, prob) in enumerate(probabilities.items()):
             fpr, tpr, _ = roc_curve(y_true, prob)
-            look = style(index)
-            axis.plot(
-                fpr,
-                tpr,
-                color=look["color"],
-                linestyle=look["linestyle"],
-                marker=look["marker"],
-                markevery=_markers_every(len(fpr)),
-                markersize=3,
-                linewidth=1.3,
-                label=label,
-            )
+            _model_line(axis, fpr, tpr, index, label, linewidth=1.3)
         axis.set(
             xlabel="1 - specificity (false positive rate)",
             ylabel="Sensitivity (true positive rate)",
@@ -277,17 +272,7 @@ def plot_decision_curve(
     with plt.rc_context(RC_PARAMS):
         figure, axis = plt.subplots(figsize=(5.2, 4.0))
         for index, (label, values) in enumerate(net_benefit.items()):
-            look = style(index)
-            axis.plot(
-                percent,
-                values,
-                color=look["color"],
-                linestyle=look["linestyle"],
-                marker=look["marker"],
-                markevery=_markers_every(len(percent)),
-                markersize=3,
-                label=label,
-            )
+            _model_line(axis, percent, values, index, label)
         axis.plot(percent, treat_all, color="0.55", linewidth=1.2, label="Treat all")
         axis.axhline(0.0, color="0.2", linewidth=0.8, label="Treat none")
         highest = max([max(values) for values in net_benefit.values()] + [max(treat_all), 0.0])

@@ -31,6 +31,8 @@ FIGURES = (
     "multimodal_roc_curves",
     "multimodal_pr_curves",
     "multimodal_reliability_diagram",
+    "multimodal_reliability_recalibrated",
+    "multimodal_decision_curve",
     "multimodal_training_curves",
 )
 TRAINED = (
@@ -38,6 +40,8 @@ TRAINED = (
     "multimodal_results.json",
     "test_predictions.csv",
     "multimodal_report.md",
+    "multimodal_results_table.csv",
+    "multimodal_results_table.tex",
 )
 REFERENCE_KEYS = (
     "model",
@@ -277,6 +281,45 @@ def test_the_checkpoint_rebuilds_the_reference_model_and_reproduces_its_predicti
     )
 
 
+def test_the_decision_curve_and_calibrated_predictions_follow_the_saved_calibrator(
+    trained_dir, results, predictions
+):
+    """Net benefit recomputed by hand (Vickers & Elkin 2006) from the exported predictions
+    mapped through the checkpoint's calibrator, which was fitted on validation only."""
+    model = load_checkpoint(trained_dir / "best_multimodal_model.pt")
+    assert model.calibrator is not None
+    assert model.calibrator.to_dict()["parameters"] == (
+        results["metrics"]["multimodal"]["recalibrated"]["parameters"]
+    )
+    test = load_multimodal_data(trained_dir / "multimodal_data.npz").splits["test"]
+    calibrated = model.predict(test.X_vital, test.X_text, calibrated=True)
+    np.testing.assert_allclose(
+        calibrated, model.calibrator.transform(predictions["p_multimodal"].to_numpy()), atol=1e-6
+    )
+    y = predictions["y_true"].to_numpy()
+    curve = results["decision_curve"]
+    for t, reported in zip(curve["thresholds"], curve["net_benefit"]["multimodal"]):
+        treated = calibrated >= t
+        tp, fp = np.sum(treated & (y == 1)), np.sum(treated & (y == 0))
+        assert reported == pytest.approx(tp / len(y) - fp / len(y) * t / (1 - t), abs=1e-9)
+    assert results["statistics"]["delong_multimodal_vs_vital_only"]["method"] == "DeLong"
+
+
+def test_the_results_table_files_hold_the_json_numbers(trained_dir, results):
+    table = pd.read_csv(trained_dir / "multimodal_results_table.csv")
+    assert list(table["model"]) == list(results["metrics"])
+    for row in table.itertuples():
+        metrics = results["metrics"][row.model]
+        assert row.auroc == metrics["auroc"]
+        assert [row.auroc_ci_low, row.auroc_ci_high] == results["confidence_intervals"][
+            row.model
+        ]["auroc"]
+        assert row.threshold == metrics["at_validation_threshold"]["threshold"]
+    tex = (trained_dir / "multimodal_results_table.tex").read_text()
+    assert "\\toprule" in tex and "\\caption" in tex
+    assert f"{results['metrics']['multimodal']['auroc']:.3f}" in tex
+
+
 def test_reference_metrics_match_scikit_learn_on_the_exported_predictions(results, predictions):
     y = predictions["y_true"].to_numpy()
     assert results["test_samples"] == len(y)
@@ -417,6 +460,40 @@ def test_several_seeds_report_mean_and_sd(demo_dir, tmp_path):
     report = (tmp_path / "multimodal_report.md").read_text()
     mean, sd = seeds["mean_test_auroc"]["multimodal"], seeds["sd_test_auroc"]["multimodal"]
     assert f"{mean:.4f} ± {sd:.4f}" in report
+
+
+def test_resplits_report_the_spread_over_redrawn_splits_on_the_demo(demo_dir, tmp_path):
+    succeed(
+        run_script(
+            "train_multimodal_lstm.py",
+            "--data",
+            str(demo_dir / "multimodal_data.npz"),
+            "--out-dir",
+            str(tmp_path),
+            "--resplits",
+            "3",
+            "--epochs",
+            "2",
+            "--ablations",
+            "off",
+            "--bootstrap",
+            "200",
+            "--quiet",
+        )
+    )
+    results = json.loads((tmp_path / "multimodal_results.json").read_text())
+    spread = results["resplits"]
+    assert spread["k"] == 3 and len(spread["per_split"]) == 3
+    differences = [entry["difference"] for entry in spread["per_split"]]
+    for entry in spread["per_split"]:
+        assert entry["difference"] == pytest.approx(
+            entry["multimodal_auroc"] - entry["vital_only_auroc"]
+        )
+        assert abs(entry["test_samples"] - results["test_samples"]) <= 1
+    assert spread["mean"]["difference"] == pytest.approx(np.mean(differences))
+    assert spread["sd"]["difference"] == pytest.approx(np.std(differences, ddof=1))
+    report = (tmp_path / "multimodal_report.md").read_text()
+    assert "### Repeated splits" in report and "| mean ± SD |" in report
 
 
 def test_reference_layout_with_labels_from_the_vitals_file(demo_dir, tmp_path):
