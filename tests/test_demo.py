@@ -45,11 +45,13 @@ EXPECTED_FEATURE_NAMES = (
     "temperature",
     "diastolic_bp",
 )
-# What the note says when a patient's abnormal vitals have a risk-free cause (demo.EXPLANATIONS).
+# What the note says when a patient's abnormal vitals have a risk-free cause
+# (demo.phrases.EXPLANATIONS).
 EXPLANATION = re.compile(r"explain|attribut|due to anxiety")
 
 
-# What a discharge summary of a patient who did not deteriorate says (demo.RECOVERY_OUTCOMES).
+# What a discharge summary of a patient who did not deteriorate says
+# (demo.phrases.RECOVERY_OUTCOMES).
 RECOVERY = re.compile(r"recover|discharged home|went home")
 
 

@@ -1,0 +1,118 @@
+"""A deterministic synthetic cohort (vitals + linked, timed notes) for ``--demo`` and the tests.
+
+The cohort is built so that the question the pipeline asks has a known, non-trivial answer.
+Each patient's risk of deterioration comes from two independent latent factors:
+
+* a *physiological* factor, expressed only in the vital-sign trends (rising heart and
+  respiratory rate, falling saturation and blood pressure, rising temperature), blurred by
+  per-patient baselines, unrelated drift, circadian variation, autocorrelated noise and rounding;
+* a *bedside* factor, expressed only in the note text: new confusion, breathlessness,
+  oliguria, family concern, "looks unwell" -- against "alert and oriented", "ambulating",
+  "tolerating diet". Pertinent negatives ("no confusion") are written mostly for well patients,
+  so counting keywords without handling negation points the wrong way.
+
+The label is drawn from a logistic model of both factors, so neither modality reveals it.
+
+Most of what the notes add is tied to the individual patient, not to the class: some patients
+have an *explained abnormality* -- pain, anxiety, salbutamol nebulisers, a transfusion reaction
+-- that moves their vitals exactly like deterioration does but carries no risk, and only the
+note says so. Such notes are unrelated to the label on their own; they help only when read
+together with the same patient's vitals. This is what the pipeline's controls are meant to see:
+pairing notes at random, or at random within each class, removes that part of the gain, while
+the correctly linked fused model keeps it.
+
+Time. Each patient is admitted at some minute of 2131 (MIMIC-style shifted dates); the vitals
+are the hourly observations of the first ``n_timesteps`` hours, and the sample's prediction
+time (``times_{split}`` in the vitals file) is admission + ``n_timesteps`` hours. Before it,
+each patient has 1-4 notes: an *Admission note* (presentation, history, medications, social
+history, treatment) charted in the first hours, and 0-3 short *Progress notes* charted later in
+the window. The bedside sentences are spread over these notes, so together they say what one
+note would, in about the same number of words. Nothing in a note charted at or before the
+prediction time names the outcome: those notes describe the patient's state at the time of
+writing. For ``DISCHARGE_SUMMARY_SHARE`` of the patients, drawn independently of the label, a
+*Discharge summary* charted 1-10 days after the prediction time states the outcome in plain
+words (transferred to intensive care, cardiac arrest, died; or recovered and went home). These
+notes exist to show what a leak looks like: a pipeline that ignores chart times, or reads notes
+written after the outcome, scores far above what the honest notes allow.
+
+The vitals follow the user's ``processed_data.npz`` contract (with ``times_{split}``) and the
+notes the schema of ``AGBonnet/augmented-clinical-notes`` plus ``patient_id``, ``charttime``
+(ISO-8601, "YYYY-MM-DD HH:MM:SS") and ``category`` columns, so the demo runs through exactly the
+code path a user's own linked, timed files take.
+
+The package, one concern per module:
+
+* ``simulator.py`` -- latent factors, labels, admission times, vital signs and the splits;
+* ``phrases.py`` -- the words of the notes (bedside concepts, case-report background,
+  outcomes), plain tables;
+* ``note_writer.py`` -- turns a simulated patient into timed note records;
+* ``cohort.py`` -- assembles the cohort (``make_demo_cohort``) and writes the two input files
+  (``write_demo_inputs``).
+"""
+
+from .cohort import (
+    DEFAULT_N_PATIENTS,
+    DEFAULT_N_TIMESTEPS,
+    DEMO_ID_PREFIX,
+    DEMO_NOTES_FILENAME,
+    DEMO_VITALS_FILENAME,
+    DISCHARGE_SUMMARY_SHARE,
+    MIN_PATIENTS,
+    DemoCohort,
+    DemoInputs,
+    make_demo_cohort,
+    write_demo_inputs,
+)
+from .note_writer import (
+    ADMISSION_CATEGORY,
+    ADMISSION_NOTE_DELAY_HOURS,
+    DEMO_CATEGORY_COLUMN,
+    DEMO_NOTES_ID_COLUMN,
+    DEMO_TIME_COLUMN,
+    DISCHARGE_CATEGORY,
+    DISCHARGE_DELAY_DAYS,
+    NOTES_PER_PATIENT,
+    PROGRESS_CATEGORY,
+    SUMMARY_UNKNOWN,
+)
+from .phrases import BEDSIDE_CONCEPTS, LABEL_LEAK_TERMS
+from .simulator import (
+    DEMO_FEATURE_NAMES,
+    EXPLAINED_ABNORMALITY_RATE,
+    SPLIT_FRACTIONS,
+    SPLIT_NAMES,
+    TARGET_PREVALENCE,
+    VITAL_SIGNS,
+)
+
+__all__ = [
+    "ADMISSION_CATEGORY",
+    "ADMISSION_NOTE_DELAY_HOURS",
+    "BEDSIDE_CONCEPTS",
+    "DEFAULT_N_PATIENTS",
+    "DEFAULT_N_TIMESTEPS",
+    "DEMO_CATEGORY_COLUMN",
+    "DEMO_FEATURE_NAMES",
+    "DEMO_ID_PREFIX",
+    "DEMO_NOTES_FILENAME",
+    "DEMO_NOTES_ID_COLUMN",
+    "DEMO_TIME_COLUMN",
+    "DEMO_VITALS_FILENAME",
+    "DISCHARGE_CATEGORY",
+    "DISCHARGE_DELAY_DAYS",
+    "DISCHARGE_SUMMARY_SHARE",
+    "EXPLAINED_ABNORMALITY_RATE",
+    "LABEL_LEAK_TERMS",
+    "MIN_PATIENTS",
+    "NOTES_PER_PATIENT",
+    "PROGRESS_CATEGORY",
+    "SPLIT_FRACTIONS",
+    "SPLIT_NAMES",
+    "SUMMARY_UNKNOWN",
+    "TARGET_PREVALENCE",
+    "VITAL_SIGNS",
+    "DemoCohort",
+    "DemoInputs",
+    "make_demo_cohort",
+    "write_demo_inputs",
+]
