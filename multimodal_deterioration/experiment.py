@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .model import ModelConfig, build_model
+from .settings import SettingError, check_settings, setting
 from .multimodal_data import MultimodalData
 from .training import (
     TrainingConfig,
@@ -54,10 +55,21 @@ TRAINED_VARIANTS = {
 @dataclass(frozen=True)
 class ExperimentConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
-    dropout: float = 0.3
-    standardize: bool = True
+    dropout: float = setting(
+        0.3, "dropout after each hidden layer and between LSTM layers", minimum=0, below=1
+    )
+    standardize: bool = setting(
+        True,
+        "feed raw vitals (default: standardise with training-split statistics)",
+        flag="--no-standardize",
+    )
     seeds: tuple[int, ...] = (42,)  # the first is the declared main seed
     ablations: bool = False
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise SettingError("seeds", "must be one or more distinct seeds", self.seeds)
 
     @property
     def main_seed(self) -> int:

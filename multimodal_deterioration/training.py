@@ -20,6 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .errors import PipelineError
+from .settings import check_settings, setting
 
 # Batch size for inference only; it affects speed and memory, not the result. On CUDA the whole
 # validation split usually fits one batch, which saves launches.
@@ -40,25 +41,24 @@ Split = tuple[np.ndarray, np.ndarray, np.ndarray]
 class TrainingConfig:
     """Optimisation settings; the defaults are the reference setup."""
 
-    epochs: int = 30
-    patience: int = 7
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    grad_clip: float = 1.0
+    epochs: int = setting(30, "maximum epochs per model", minimum=1)
+    patience: int = setting(
+        7, "stop after this many epochs without a better validation AUROC", minimum=1
+    )
+    batch_size: int = setting(32, "training batch size", minimum=1)
+    learning_rate: float = setting(1e-3, "Adam learning rate", above=0)
+    grad_clip: float = setting(1.0, "gradient norm clipping", above=0)
     seed: int = 42
-    # On CUDA, capture the batch step in a CUDA graph: at batch 32 an eager step is mostly kernel
-    # launch overhead. No effect on CPU.
-    cuda_graph: bool = True
+    # At batch 32 an eager CUDA step is mostly kernel-launch overhead.
+    cuda_graph: bool = setting(
+        True,
+        "on CUDA, run every training step eagerly (with fused Adam) instead of replaying one "
+        "captured CUDA graph per batch; no effect on CPU",
+        flag="--no-cuda-graph",
+    )
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "patience", "batch_size"):
-            if getattr(self, name) < 1:
-                raise PipelineError(
-                    f"training {name} must be at least 1 (got {getattr(self, name)})"
-                )
-        for name in ("learning_rate", "grad_clip"):
-            if not getattr(self, name) > 0:
-                raise PipelineError(f"training {name} must be positive (got {getattr(self, name)})")
+        check_settings(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
