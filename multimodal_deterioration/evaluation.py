@@ -1,7 +1,8 @@
-"""Metrics, thresholds, bootstrap confidence intervals and DeLong's test, for every model.
+"""Metrics, thresholds, calibration and DeLong's test, for every model.
 
 One module judges the fused model, the unimodal baselines and the controls alike, so their
-numbers are comparable. Conventions shared by every function here:
+numbers are comparable; their bootstrap confidence intervals are in
+:mod:`multimodal_deterioration.bootstrap`. Conventions shared by every function here:
 
 - Labels are 0/1 with 1 = deteriorated (the positive class); a score is higher for rows more
   likely to be positive. Nothing flips a model's direction: a model worse than chance gets an
@@ -15,35 +16,25 @@ numbers are comparable. Conventions shared by every function here:
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
-from tqdm.auto import tqdm
 
 from .errors import PipelineError
 
 # Guo et al. (2017), "On calibration of modern neural networks", use 10 equal-width bins;
 # it is also scikit-learn's calibration_curve default.
 DEFAULT_CALIBRATION_BINS = 10
-# Enough resamples for stable 2.5/97.5 percentiles (Efron & Tibshirani 1993, ch. 13 suggest
-# 1,000 or more for percentile intervals).
-DEFAULT_BOOTSTRAP_RESAMPLES = 2000
-DEFAULT_CONFIDENCE = 0.95
-DEFAULT_BOOTSTRAP_SEED = 0
-# Resamples are scored in blocks of about this many (resample x row) cells, so memory stays
-# near 16 MB per float64 matrix whatever the number of resamples.
-BOOTSTRAP_BLOCK_CELLS = 2_000_000
 
 
 # --------------------------------------------------------------------------- validation
 
 
 def _as_labels(y_true) -> np.ndarray:
+    """0/1 labels of shape (N,) as int64, from (N,) or (N, 1), bool or numeric input."""
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -72,6 +63,7 @@ def _as_labels(y_true) -> np.ndarray:
 
 
 def _as_scores(prob, n_rows: int, name: str = "predictions") -> np.ndarray:
+    """Finite float64 scores of shape (n_rows,); ``name`` names them in the error message."""
     scores = np.asarray(prob, dtype=np.float64)
     if scores.ndim == 2 and scores.shape[1] == 1:
         scores = scores[:, 0]
@@ -90,6 +82,7 @@ def _as_scores(prob, n_rows: int, name: str = "predictions") -> np.ndarray:
 
 
 def _as_probabilities(prob, n_rows: int, name: str = "predictions") -> np.ndarray:
+    """Like :func:`_as_scores`, and every value must lie in [0, 1]."""
     scores = _as_scores(prob, n_rows, name)
     if scores.min() < 0.0 or scores.max() > 1.0:
         raise PipelineError(
@@ -129,7 +122,20 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 def auroc(y_true, prob) -> float:
-    """Area under the ROC curve (scikit-learn's ``roc_auc_score``); ties count one half."""
+    """Area under the ROC curve (scikit-learn's ``roc_auc_score``); ties count one half.
+
+    Args:
+        y_true: 0/1 labels, shape (N,) or (N, 1), both classes present.
+        prob: one score per row, higher for rows more likely positive (probabilities or
+            logits: only the order matters).
+
+    Returns:
+        The AUROC in [0, 1]; below 0.5 for a model that ranks backwards (never flipped).
+
+    Example:
+        >>> auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        0.75
+    """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
     _require_both_classes(y, "AUROC")
@@ -138,7 +144,19 @@ def auroc(y_true, prob) -> float:
 
 def auprc(y_true, prob) -> float:
     """Average precision (scikit-learn's ``average_precision_score``, step-wise, no
-    interpolation) -- the usual estimate of the area under the precision-recall curve."""
+    interpolation) -- the usual estimate of the area under the precision-recall curve.
+
+    Args:
+        y_true: 0/1 labels with at least one positive.
+        prob: one score per row, higher for rows more likely positive.
+
+    Returns:
+        The average precision in [0, 1]; a model without skill scores about the positive rate.
+
+    Example:
+        >>> round(auprc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 4)
+        0.8333
+    """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
     if not y.any():
@@ -150,7 +168,19 @@ def auprc(y_true, prob) -> float:
 
 
 def brier_score(y_true, prob) -> float:
-    """Mean squared difference between the predicted probability and the 0/1 outcome."""
+    """Mean squared difference between the predicted probability and the 0/1 outcome.
+
+    Args:
+        y_true: 0/1 labels.
+        prob: predicted probabilities in [0, 1] (not logits).
+
+    Returns:
+        The Brier score in [0, 1]; lower is better.
+
+    Example:
+        >>> round(brier_score([0, 1, 1], [0.1, 0.9, 0.6]), 4)
+        0.06
+    """
     y = _as_labels(y_true)
     p = _as_probabilities(prob, y.size)
     return float(np.mean((p - y) ** 2))
@@ -166,6 +196,10 @@ def discrimination_slope(y_true, prob) -> float:
 
     Returns:
         A number in [-1, 1]; 0 for a model that gives both classes the same mean probability.
+
+    Example:
+        >>> round(discrimination_slope([1, 1, 0, 0], [0.9, 0.7, 0.2, 0.4]), 4)
+        0.5
     """
     y = _as_labels(y_true)
     p = _as_probabilities(prob, y.size)
@@ -179,6 +213,21 @@ def integrated_discrimination_improvement(y_true, prob_new, prob_old) -> float:
     (mean p_new - mean p_old over the positives) - (mean p_new - mean p_old over the
     negatives), which is ``discrimination_slope(new) - discrimination_slope(old)``. Positive
     when the new model separates the classes' probabilities further apart.
+
+    Args:
+        y_true: 0/1 labels, both classes present.
+        prob_new: the new model's probabilities in [0, 1] (e.g. vitals and notes).
+        prob_old: the old model's probabilities for the same rows (e.g. vitals only).
+
+    Returns:
+        The IDI, a number in [-2, 2].
+
+    Example:
+        >>> y = [1, 1, 0, 0, 0]
+        >>> new = [0.9, 0.7, 0.2, 0.1, 0.3]  # positives' mean 0.8, negatives' 0.2
+        >>> old = [0.6, 0.5, 0.4, 0.3, 0.2]  # positives' mean 0.55, negatives' 0.3
+        >>> round(integrated_discrimination_improvement(y, new, old), 4)
+        0.35
     """
     y = _as_labels(y_true)
     p_new = _as_probabilities(prob_new, y.size, "prob_new")
@@ -213,7 +262,23 @@ def reliability_curve(y_true, prob, n_bins: int = DEFAULT_CALIBRATION_BINS) -> p
     """Calibration points for a reliability diagram, one row per non-empty bin.
 
     Equal-width bins on [0, 1]: bin k holds ``k/n_bins <= p < (k+1)/n_bins`` and the last bin
-    also holds p = 1. Columns: bin, bin_lower, bin_upper, mean_predicted, observed_rate, count.
+    also holds p = 1.
+
+    Args:
+        y_true: 0/1 labels.
+        prob: predicted probabilities in [0, 1].
+        n_bins: number of equal-width bins.
+
+    Returns:
+        A DataFrame with columns bin (0..n_bins-1), bin_lower, bin_upper, mean_predicted,
+        observed_rate (share of positives) and count (rows in the bin); a perfectly calibrated
+        model has mean_predicted equal to observed_rate in every row.
+
+    Example:
+        >>> table = reliability_curve([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+        >>> table[["bin", "mean_predicted", "observed_rate", "count"]].to_numpy().round(2)
+        array([[0.  , 0.15, 0.  , 2.  ],
+               [1.  , 0.8 , 1.  , 2.  ]])
     """
     y = _as_labels(y_true)
     return _calibration_table(y, _as_probabilities(prob, y.size), n_bins)
@@ -223,6 +288,19 @@ def expected_calibration_error(y_true, prob, n_bins: int = DEFAULT_CALIBRATION_B
     """ECE: sum over bins of (rows in bin / all rows) * |mean predicted - observed rate|.
 
     Uses the bins of :func:`reliability_curve`; empty bins carry no weight.
+
+    Args:
+        y_true: 0/1 labels.
+        prob: predicted probabilities in [0, 1].
+        n_bins: number of equal-width bins.
+
+    Returns:
+        The ECE in [0, 1]; 0 when every bin's mean prediction equals its observed rate.
+
+    Example:
+        >>> # bin [0, 0.5): predicted 0.15, observed 0; bin [0.5, 1]: predicted 0.8, observed 1
+        >>> round(expected_calibration_error([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2), 4)
+        0.175
     """
     y = _as_labels(y_true)
     table = _calibration_table(y, _as_probabilities(prob, y.size), n_bins)
@@ -238,6 +316,18 @@ def youden_threshold(y_true, prob) -> float:
     scikit-learn's leading ``inf`` threshold (predict nobody positive) is never returned.
     Ties go to the highest threshold, i.e. the fewest alarms among equally good cut-offs.
     J is compared in exact integer arithmetic, so ties are real ties, not rounding.
+
+    Args:
+        y_true: 0/1 labels (of the validation split), both classes present.
+        prob: one score per row.
+
+    Returns:
+        One of the scores in ``prob``, to be used as ``prob >= threshold``.
+
+    Example:
+        >>> # 0.8 and 0.35 both give J = 0.5; the higher one raises fewer alarms
+        >>> youden_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        0.8
     """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
@@ -257,6 +347,23 @@ def threshold_metrics(y_true, prob, threshold: float) -> dict:
 
     Counts are ints; a ratio with a zero denominator is ``None`` (undefined), e.g. PPV when no
     row is predicted positive. F1 = 2TP / (2TP + FP + FN).
+
+    Args:
+        y_true: 0/1 labels.
+        prob: one score per row.
+        threshold: the cut-off, e.g. :func:`youden_threshold` on validation data.
+
+    Returns:
+        A dict with threshold, sensitivity, specificity, f1_score, accuracy, ppv, npv (floats
+        or ``None``) and true_positives, false_positives, false_negatives, true_negatives.
+
+    Example:
+        >>> y, prob = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+        >>> metrics = threshold_metrics(y, prob, threshold=0.35)
+        >>> metrics["sensitivity"], metrics["specificity"], metrics["false_positives"]
+        (1.0, 0.5, 1)
+        >>> threshold_metrics(y, prob, threshold=0.9)["ppv"] is None  # nobody flagged
+        True
     """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
@@ -285,8 +392,16 @@ def threshold_metrics(y_true, prob, threshold: float) -> dict:
 
 
 def summary_metrics(y_true, prob) -> dict:
-    """Threshold-free metrics: auroc, auprc, positive_rate, brier_score,
-    expected_calibration_error (10 bins)."""
+    """Threshold-free metrics of one model, as reported for every model in the results.
+
+    Args:
+        y_true: 0/1 labels, both classes present.
+        prob: predicted probabilities in [0, 1].
+
+    Returns:
+        A dict of floats: auroc, auprc, positive_rate (share of positive rows), brier_score
+        and expected_calibration_error (10 bins).
+    """
     y = _as_labels(y_true)
     p = _as_probabilities(prob, y.size)
     return {
@@ -402,6 +517,19 @@ def delong_auc_variance(y_true, prob, groups=None) -> tuple[float, float]:
 
     With ``groups`` (one id per row, e.g. the patient) in which some id repeats, the variance
     is Obuchowski's (1997) clustered one instead (see :func:`delong_test`).
+
+    Args:
+        y_true: 0/1 labels, at least two rows of each class.
+        prob: one score per row.
+        groups: optional id per row, as for :func:`delong_test`.
+
+    Returns:
+        ``(auroc, variance)``; ``sqrt(variance)`` is the AUROC's standard error.
+
+    Example:
+        >>> auc, variance = delong_auc_variance([0, 0, 0, 1, 1, 1], [0.1, 0.4, 0.3, 0.35, 0.8, 0.9])
+        >>> round(auc, 4), round(variance, 4)
+        (0.8889, 0.0247)
     """
     y = _as_labels(y_true)
     scores = _as_scores(prob, y.size)
@@ -430,14 +558,21 @@ def delong_test(y_true, prob_a, prob_b, groups=None) -> DeLongResult:
         y_true: 0/1 labels, at least two rows of each class.
         prob_a, prob_b: the two models' scores for the same rows.
         groups: optional id per row (e.g. the patient, as for
-            :func:`stratified_bootstrap_indices`). When some id repeats, rows of one group
-            are not independent, and the variance is Obuchowski's (1997, Biometrics
-            53:567-578) clustered estimator: placement values summed per group, so k copies
-            of a row weigh like one row, not like k independent ones. The AUCs are unchanged.
-            Without repeats (or without groups) it is DeLong's variance.
+            :func:`multimodal_deterioration.bootstrap.stratified_bootstrap_indices`). When
+            some id repeats, rows of one group are not independent, and the variance is
+            Obuchowski's (1997, Biometrics 53:567-578) clustered estimator: placement values
+            summed per group, so k copies of a row weigh like one row, not like k independent
+            ones. The AUCs are unchanged. Without repeats (or without groups) it is DeLong's
+            variance.
 
     Returns:
         A :class:`DeLongResult`; ``method`` says which variance was used.
+
+    Example:
+        >>> y = [0, 0, 0, 1, 1, 1]
+        >>> result = delong_test(y, [0.1, 0.4, 0.3, 0.35, 0.8, 0.9], [0.2, 0.1, 0.5, 0.4, 0.6, 0.3])
+        >>> round(result.auc_difference, 4), round(result.p_value, 4), result.method
+        (0.1111, 0.7237, 'DeLong')
     """
     y = _as_labels(y_true)
     scores = np.vstack(
@@ -472,372 +607,3 @@ def delong_test(y_true, prob_a, prob_b, groups=None) -> DeLongResult:
         method=DELONG_METHOD if clusters is None else CLUSTERED_DELONG_METHOD,
         clusters=None if clusters is None else int(clusters.max()) + 1,
     )
-
-
-# --------------------------------------------------------------------------- bootstrap
-
-
-def stratified_bootstrap_indices(
-    y_true, n_resamples: int, seed: int, groups=None
-) -> Iterator[np.ndarray]:
-    """Yield ``n_resamples`` arrays of row indices, each a stratified bootstrap resample.
-
-    Without ``groups``: positives and negatives are drawn separately with replacement, each
-    keeping its count, so every resample has both classes in the original numbers. With
-    ``groups`` (one id per row, e.g. the patient): whole groups are drawn instead, so a
-    patient's rows always move together; groups are stratified by whether they contain any
-    positive row, and each stratum keeps its number of groups. Each yielded array lists the
-    drawn positives (or positive groups' rows) first. The first k resamples are the same
-    whatever ``n_resamples`` is, so asking for more only extends the sequence.
-    """
-    y = _as_labels(y_true)
-    n_resamples = _positive_int(n_resamples, "n_resamples")
-    group_of_row = np.arange(y.size) if groups is None else _group_codes(groups, y.size)
-    group_sizes = np.bincount(group_of_row)
-    group_has_positive = np.bincount(group_of_row, weights=y) > 0
-    positive_groups = np.flatnonzero(group_has_positive)
-    negative_groups = np.flatnonzero(~group_has_positive)
-    if positive_groups.size == 0 or negative_groups.size == 0:
-        unit = "row" if groups is None else "group"
-        raise PipelineError(
-            f"the stratified bootstrap needs at least one {unit} with a positive and one "
-            f"without, got {positive_groups.size} and {negative_groups.size}; evaluate on a "
-            "split that contains both outcomes"
-        )
-    rows_by_group = np.argsort(group_of_row, kind="stable")
-    group_starts = np.cumsum(group_sizes) - group_sizes
-    return _draw_resamples(
-        np.random.default_rng(seed),
-        n_resamples,
-        positive_groups,
-        negative_groups,
-        rows_by_group,
-        group_starts,
-        group_sizes,
-    )
-
-
-def _draw_resamples(
-    rng: np.random.Generator,
-    n_resamples: int,
-    positive_groups: np.ndarray,
-    negative_groups: np.ndarray,
-    rows_by_group: np.ndarray,
-    group_starts: np.ndarray,
-    group_sizes: np.ndarray,
-) -> Iterator[np.ndarray]:
-    for _ in range(n_resamples):
-        drawn = np.concatenate(
-            [
-                positive_groups[rng.integers(0, positive_groups.size, positive_groups.size)],
-                negative_groups[rng.integers(0, negative_groups.size, negative_groups.size)],
-            ]
-        )
-        lengths = group_sizes[drawn]
-        # Position of every drawn row inside rows_by_group: its group's start plus 0..size-1.
-        first_slot = np.cumsum(lengths) - lengths
-        positions = np.repeat(group_starts[drawn] - first_slot, lengths) + np.arange(
-            lengths.sum()
-        )
-        yield rows_by_group[positions]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise PipelineError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-@dataclass(frozen=True)
-class _RankedModel:
-    """One model's score orderings (and probabilities), computed once and reused by every
-    resample.
-
-    Per-positive arrays follow the order of ``positive_rows`` in :func:`bootstrap_replicates`.
-    """
-
-    positives_ascending: np.ndarray  # row indices of positives, by increasing score
-    negatives_ascending: np.ndarray  # row indices of negatives, by increasing score
-    positives_below: np.ndarray  # per positive: positives scored strictly lower
-    negatives_below: np.ndarray  # per positive: negatives scored strictly lower
-    negatives_not_above: np.ndarray  # per positive: negatives scored lower or equal
-    # Per-row values whose weighted sums give the remaining metrics, one row of the array per
-    # value, so that each class needs a single matrix product per block:
-    # positives: flagged (score >= threshold), and if probabilities, p and (1 - p)^2;
-    # negatives: not flagged, and if probabilities, p and p^2.
-    positive_values: np.ndarray
-    negative_values: np.ndarray
-
-
-def _rank_model(
-    scores: np.ndarray,
-    positive_rows: np.ndarray,
-    negative_rows: np.ndarray,
-    threshold: float,
-    probabilities: bool,
-) -> _RankedModel:
-    positives_ascending = positive_rows[np.argsort(scores[positive_rows], kind="stable")]
-    negatives_ascending = negative_rows[np.argsort(scores[negative_rows], kind="stable")]
-    positive_scores = scores[positive_rows]
-    negative_scores = scores[negative_rows]
-    sorted_negatives = scores[negatives_ascending]
-    positive_values = [positive_scores >= threshold]
-    negative_values = [negative_scores < threshold]
-    if probabilities:
-        positive_values += [positive_scores, (1.0 - positive_scores) ** 2]
-        negative_values += [negative_scores, negative_scores**2]
-    return _RankedModel(
-        positives_ascending=positives_ascending,
-        negatives_ascending=negatives_ascending,
-        positives_below=np.searchsorted(scores[positives_ascending], positive_scores, "left"),
-        negatives_below=np.searchsorted(sorted_negatives, positive_scores, "left"),
-        negatives_not_above=np.searchsorted(sorted_negatives, positive_scores, "right"),
-        positive_values=np.vstack(positive_values).astype(np.float64),
-        negative_values=np.vstack(negative_values).astype(np.float64),
-    )
-
-
-@dataclass(frozen=True)
-class _ResampleBlock:
-    """A block of resamples, split by class once and shared by every model."""
-
-    weights: np.ndarray  # rows x resamples: how often each row was drawn
-    positive_weights: np.ndarray  # weights[positive_rows]
-    negative_weights: np.ndarray  # weights[negative_rows]
-    positive_total: np.ndarray  # per resample: positives drawn
-    negative_total: np.ndarray  # per resample: negatives drawn
-
-
-def _resample_block(
-    chunk: Sequence[np.ndarray], n_rows: int, positive_rows: np.ndarray, negative_rows: np.ndarray
-) -> _ResampleBlock:
-    # Rows x resamples, so gathering rows in score order copies contiguous memory and
-    # cumulative sums run down the rows.
-    weights = np.column_stack([np.bincount(rows, minlength=n_rows) for rows in chunk]).astype(
-        np.float64
-    )
-    positive_weights = weights[positive_rows]
-    negative_weights = weights[negative_rows]
-    return _ResampleBlock(
-        weights=weights,
-        positive_weights=positive_weights,
-        negative_weights=negative_weights,
-        positive_total=positive_weights.sum(axis=0),
-        negative_total=negative_weights.sum(axis=0),
-    )
-
-
-def _cumulative_weights(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Row k: total weight of the first k of ``rows`` (so row 0 is zero), per resample."""
-    cumulative = np.zeros((rows.size + 1, weights.shape[1]))
-    np.cumsum(weights[rows], axis=0, out=cumulative[1:])
-    return cumulative
-
-
-def _weighted_ranking_metrics(
-    model: _RankedModel, block: _ResampleBlock
-) -> tuple[np.ndarray, np.ndarray]:
-    """AUROC and average precision per resample; ``block.weights[i, r]`` is how often row i
-    was drawn in resample r.
-
-    They equal roc_auc_score and average_precision_score on the resampled rows:
-    AUROC = mean over drawn (positive, negative) pairs of [positive above] + 1/2 [tie];
-    AP = mean over drawn positives of the precision at that positive's score used as the
-    threshold (tied positives share one threshold, as in scikit-learn's step-wise sum).
-    """
-    positive_weights = block.positive_weights
-    positive_total, negative_total = block.positive_total, block.negative_total
-    below_negatives = _cumulative_weights(block.weights, model.negatives_ascending)
-    below_positives = _cumulative_weights(block.weights, model.positives_ascending)
-
-    wins = below_negatives[model.negatives_below] + below_negatives[model.negatives_not_above]
-    auroc_values = 0.5 * np.einsum("ir,ir->r", positive_weights, wins) / (
-        positive_total * negative_total
-    )
-
-    true_pos = positive_total - below_positives[model.positives_below]
-    flagged = true_pos + negative_total - below_negatives[model.negatives_below]
-    # A positive not drawn in a resample has weight 0, so its 0/0 precision is never used.
-    precision = np.divide(true_pos, flagged, out=np.zeros_like(true_pos), where=flagged > 0)
-    average_precision = np.einsum("ir,ir->r", positive_weights, precision) / positive_total
-    return auroc_values, average_precision
-
-
-def _score_block(model: _RankedModel, block: _ResampleBlock) -> dict[str, np.ndarray]:
-    """Every bootstrap metric of one model for a block of resamples (columns of weights)."""
-    auroc_values, average_precision = _weighted_ranking_metrics(model, block)
-    # einsum, not @: OpenBLAS threads made these small products 10-60x slower whenever other
-    # work kept the cores busy (2-core machine); on idle cores a whole run takes as long.
-    positive_sums = np.einsum("ki,ir->kr", model.positive_values, block.positive_weights)
-    negative_sums = np.einsum("ki,ir->kr", model.negative_values, block.negative_weights)
-    values = {
-        "auroc": auroc_values,
-        "auprc": average_precision,
-        "sensitivity": positive_sums[0] / block.positive_total,
-        "specificity": negative_sums[0] / block.negative_total,
-    }
-    if len(positive_sums) > 1:  # the probability rows of positive_values are present
-        values["brier"] = (positive_sums[2] + negative_sums[2]) / (
-            block.positive_total + block.negative_total
-        )
-        values["discrimination_slope"] = (
-            positive_sums[1] / block.positive_total - negative_sums[1] / block.negative_total
-        )
-    return values
-
-
-def _difference_key(name_a: str, name_b: str) -> str:
-    return f"{name_a}_minus_{name_b}"
-
-
-def _resolve_thresholds(
-    thresholds: Mapping[str, float] | float, names: Sequence[str]
-) -> dict[str, float]:
-    if isinstance(thresholds, Mapping):
-        missing = [name for name in names if name not in thresholds]
-        if missing:
-            raise PipelineError(
-                f"no threshold given for model(s) {', '.join(missing)}; pass one threshold per "
-                "model (e.g. each model's youden_threshold on validation data) or one float"
-            )
-        resolved = {name: float(thresholds[name]) for name in names}
-    else:
-        resolved = {name: float(thresholds) for name in names}
-    for name, value in resolved.items():
-        if np.isnan(value):
-            raise PipelineError(f"the threshold for model {name} is NaN; choose a number")
-    return resolved
-
-
-def bootstrap_replicates(
-    y_true,
-    predictions: Mapping[str, np.ndarray],
-    *,
-    thresholds: Mapping[str, float] | float = 0.5,
-    n_resamples: int = DEFAULT_BOOTSTRAP_RESAMPLES,
-    seed: int = DEFAULT_BOOTSTRAP_SEED,
-    groups: np.ndarray | None = None,
-    paired_differences: Sequence[tuple[str, str]] = (),
-    progress: bool = False,
-) -> dict[str, dict[str, np.ndarray]]:
-    """The metric of every resample, each an array of length ``n_resamples``::
-
-        {model: {"auroc", "auprc", "sensitivity", "specificity",
-                 "brier", "discrimination_slope"},
-         "<a>_minus_<b>": {"auroc", "auprc", "brier", "discrimination_slope"}}
-
-    Every model is scored on the same resamples (paired), drawn by
-    :func:`stratified_bootstrap_indices`, and a difference is model a's value minus model
-    b's in the same resample. ``brier`` is the mean squared error of the probability (so a
-    negative Brier difference favours a); ``discrimination_slope`` is Yates' slope, the mean
-    probability of the positives minus that of the negatives, and its difference is the
-    integrated discrimination improvement (IDI) of Pencina et al. (2008) of a over b. Both
-    need probabilities: they are present only when every model's scores lie in [0, 1], and
-    left out (for every model and difference) otherwise. Each value equals the metric
-    computed on the resampled rows. :func:`bootstrap_confidence_intervals` turns these into
-    percentile intervals; they are exposed for histograms and further tests.
-    """
-    y = _as_labels(y_true)
-    if not predictions:
-        raise PipelineError("no predictions to bootstrap; pass at least one model's scores")
-    names = list(predictions)
-    scores = {
-        name: _as_scores(predictions[name], y.size, f"predictions of {name}") for name in names
-    }
-    model_thresholds = _resolve_thresholds(thresholds, names)
-    pairs = [(str(a), str(b)) for a, b in paired_differences]
-    for name_a, name_b in pairs:
-        for name in (name_a, name_b):
-            if name not in scores:
-                raise PipelineError(
-                    f"paired difference names model {name}, which is not among the "
-                    f"predictions ({', '.join(names)}); fix the name"
-                )
-        if _difference_key(name_a, name_b) in scores:
-            raise PipelineError(
-                f"model name {_difference_key(name_a, name_b)} clashes with a paired "
-                "difference key; rename the model"
-            )
-
-    indices = stratified_bootstrap_indices(y, n_resamples, seed, groups)
-    positive_rows = np.flatnonzero(y == 1)
-    negative_rows = np.flatnonzero(y == 0)
-    probabilities = all(s.min() >= 0.0 and s.max() <= 1.0 for s in scores.values())
-    probability_metrics = ("brier", "discrimination_slope") if probabilities else ()
-    ranked = {
-        name: _rank_model(
-            scores[name], positive_rows, negative_rows, model_thresholds[name], probabilities
-        )
-        for name in names
-    }
-    metrics = ("auroc", "auprc", "sensitivity", "specificity", *probability_metrics)
-    values = {name: {metric: np.empty(n_resamples) for metric in metrics} for name in names}
-
-    block = max(1, BOOTSTRAP_BLOCK_CELLS // y.size)
-    done = 0
-    with tqdm(total=n_resamples, desc="bootstrap", unit="resample", disable=not progress) as bar:
-        while done < n_resamples:
-            chunk = list(itertools.islice(indices, block))
-            resamples = _resample_block(chunk, y.size, positive_rows, negative_rows)
-            span = slice(done, done + len(chunk))
-            for name, model in ranked.items():
-                block_values = _score_block(model, resamples)
-                for metric, metric_values in block_values.items():
-                    values[name][metric][span] = metric_values
-            done += len(chunk)
-            bar.update(len(chunk))
-
-    for name_a, name_b in pairs:
-        values[_difference_key(name_a, name_b)] = {
-            metric: values[name_a][metric] - values[name_b][metric]
-            for metric in ("auroc", "auprc", *probability_metrics)
-        }
-    return values
-
-
-def bootstrap_confidence_intervals(
-    y_true,
-    predictions: Mapping[str, np.ndarray],
-    *,
-    thresholds: Mapping[str, float] | float = 0.5,
-    n_resamples: int = DEFAULT_BOOTSTRAP_RESAMPLES,
-    seed: int = DEFAULT_BOOTSTRAP_SEED,
-    groups: np.ndarray | None = None,
-    confidence: float = DEFAULT_CONFIDENCE,
-    paired_differences: Sequence[tuple[str, str]] = (),
-    progress: bool = False,
-) -> dict:
-    """Stratified, paired, percentile bootstrap intervals.
-
-    Returns ``{model: {"auroc": [lo, hi], "auprc": [...], "sensitivity": [...],
-    "specificity": [...], "brier": [...], "discrimination_slope": [...]},
-    "<a>_minus_<b>": {"auroc": [lo, hi], "auprc": [...], "brier": [...],
-    "discrimination_slope": [...]}}``, the metrics of :func:`bootstrap_replicates`: ``brier``
-    and ``discrimination_slope`` only when every model's scores are probabilities in [0, 1];
-    the difference's ``discrimination_slope`` is the IDI of a over b (Pencina et al. 2008).
-    Sensitivity and specificity use each model's threshold (a dict per model, or one float).
-    Every model sees the same resamples, so a difference interval reflects the pairing. See
-    :func:`stratified_bootstrap_indices` for the resampling and ``groups``. Interval ends are
-    numpy's linearly interpolated percentiles of the resample values.
-    """
-    confidence = float(confidence)
-    if not 0.0 < confidence < 1.0:
-        raise PipelineError(f"confidence must lie strictly between 0 and 1, got {confidence}")
-    replicates = bootstrap_replicates(
-        y_true,
-        predictions,
-        thresholds=thresholds,
-        n_resamples=n_resamples,
-        seed=seed,
-        groups=groups,
-        paired_differences=paired_differences,
-        progress=progress,
-    )
-    tail = 100.0 * (1.0 - confidence) / 2.0
-    return {
-        key: {
-            metric: [float(v) for v in np.percentile(samples, [tail, 100.0 - tail])]
-            for metric, samples in by_metric.items()
-        }
-        for key, by_metric in replicates.items()
-    }

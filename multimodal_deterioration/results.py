@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
+from .bootstrap import bootstrap_confidence_intervals
 from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
 from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
 from .errors import PipelineError
@@ -160,7 +161,7 @@ def build_results(
     }
     results["decision_curve"] = decision_curve_summary(y_test, test_prob, recalibrations)
     groups = data.splits["test"].ids if data.splits["test"].ids is not None else None
-    results["confidence_intervals"] = evaluation.bootstrap_confidence_intervals(
+    results["confidence_intervals"] = bootstrap_confidence_intervals(
         y_test,
         test_prob,
         thresholds=thresholds,

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import torch
 from conftest import make_vitals, note_records, run_script, write_jsonl
+from helpers import naive_delong
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
-from test_evaluation import naive_delong
 
 from multimodal_deterioration.checkpoint import load_checkpoint
 from multimodal_deterioration.multimodal_data import load_multimodal_data
