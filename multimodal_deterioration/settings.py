@@ -22,7 +22,7 @@ class SettingError(PipelineError):
     def __init__(self, name: str, requirement: str, value: Any):
         self.name = name
         self.requirement = requirement
-        super().__init__(f"{name.replace('_', ' ')} {requirement} (got {value!r})")
+        super().__init__(f"{name} {requirement} (got {value!r})")
 
 
 def setting(
