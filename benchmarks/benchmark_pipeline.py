@@ -50,10 +50,11 @@ from multimodal_deterioration.embeddings import (
     default_batch_size,
     texts_to_encode,
 )
-from multimodal_deterioration.features import available_cores, split_notes
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.model import DEFAULT_TEXT_DIM, ModelConfig, build_model
+from multimodal_deterioration.text import split_notes
 from multimodal_deterioration.training import TrainingConfig, train_model
+from multimodal_deterioration.workers import available_cores
 
 # Defaults: small enough for about two minutes on 2 CPU cores.
 EMBED_SIZES = "100,400"

@@ -33,7 +33,8 @@ from tqdm.auto import tqdm
 
 from .artifacts import save_npz, sha256_of_file
 from .errors import PipelineError, first_line
-from .features import has_clinical_keyword, in_worker_processes, split_sentences
+from .text import has_clinical_keyword, split_sentences
+from .workers import in_worker_processes
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}

@@ -56,367 +56,65 @@ Hypothetical and uncertain mentions ("to rule out sepsis") count as mentions.
 Summary counts come from the AGBonnet ``summary`` JSON (``symptoms`` and ``treatments`` lists):
 the number of entries with a real name. They are NaN where the summary cannot tell (missing,
 not JSON, no such key), because 0 would claim the note has no symptoms.
+
+The keyword families and the negation phrases are data, in
+``resources/clinical_vocabulary.toml`` (read by ``vocabulary``); this module builds the negation
+triggers from them. Sentences and keyword matches come from ``text``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
-import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from nltk.tokenize.punkt import (  # the flags are Punkt's own, stable since NLTK 2
-    _ORTHO_BEG_UC,
-    _ORTHO_MID_LC,
-    PunktParameters,
-    PunktSentenceTokenizer,
-)
 from tqdm import tqdm
 
-# ---------------------------------------------------------------------------------------------
-# Sentence splitting
-# ---------------------------------------------------------------------------------------------
-
-# Words that end in a period inside a sentence in case reports: titles, Latin, units and dosing
-# abbreviations. Punkt stores them lower-case, without the final period.
-# "no" (as in "No. 3") is deliberately absent: numbered items are rare in case reports, but a
-# sentence ending in "no." ("asked about chest pain, she said no.") is not, and joining it to
-# the next sentence would let that "no" negate the next sentence's first words.
-SENTENCE_ABBREVIATIONS = frozenset(
-    {
-        # titles and names
-        "dr", "drs", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "al",
-        # Latin and general English
-        "e.g", "i.e", "etc", "vs", "cf", "approx", "ca", "fig", "figs", "ref", "vol", "pt", "pts",
-        # units and time
-        "mg", "mcg", "kg", "ml", "dl", "mm", "cm", "mmol", "meq", "iu", "hr", "hrs", "min",
-        "mins", "sec", "wk", "wks", "mo", "mos", "yr", "yrs", "temp", "resp", "max",
-        # dosing and routes
-        "b.i.d", "t.i.d", "q.i.d", "q.d", "p.r.n", "p.o", "i.v", "i.m", "s.c", "a.m", "p.m",
-    }
-)
-
-# After an abbreviation or a single letter ("2 g."), Punkt starts a new sentence only when it
-# has evidence that the next word opens sentences ("... 40 mg. The patient ..."). Without
-# trained NLTK data we supply that evidence for the openings most common in case reports.
-# "a" is left out because "Dr. A. Smith" would split.
-SENTENCE_STARTERS = frozenset(
-    {
-        "the", "an", "he", "she", "his", "her", "they", "their", "we", "it", "this", "these",
-        "there", "on", "in", "at", "after", "during", "following", "however", "no", "one", "two",
-        "three", "physical", "laboratory", "blood", "subsequently", "thereafter",
-    }
-)
-
-# A blank line is a paragraph break in every note source we read; Punkt itself ignores layout.
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
-
-
-def _build_sentence_tokenizer() -> PunktSentenceTokenizer:
-    params = PunktParameters()
-    params.abbrev_types = set(SENTENCE_ABBREVIATIONS)
-    for word in SENTENCE_STARTERS:
-        # As if training had seen the word capitalised only at sentence starts and in lower
-        # case inside sentences: Punkt's orthographic evidence that it starts a sentence.
-        params.add_ortho_context(word, _ORTHO_BEG_UC | _ORTHO_MID_LC)
-    # Passing parameters instead of training text means no NLTK data is read or downloaded.
-    return PunktSentenceTokenizer(params)
-
-
-_SENTENCE_TOKENIZER = _build_sentence_tokenizer()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into stripped, non-empty sentences (Punkt, no NLTK data needed).
-
-    A blank line always ends a sentence; single line breaks are read as spaces.
-    """
-    sentences = []
-    for paragraph in _PARAGRAPH_BREAK.split(text):
-        if paragraph.strip():
-            sentences.extend(s.strip() for s in _SENTENCE_TOKENIZER.tokenize(paragraph))
-    return [s for s in sentences if s]
-
-
-# Notes per task sent to a worker process: large enough that pickling is a small share.
-NOTES_PER_TASK = 256
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity where the OS tells, else all)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no affinity call
-        return os.cpu_count() or 1
-
-
-def in_worker_processes(function, items: list, workers: int, done=None) -> list:
-    """``function`` over chunks of ``items``, results concatenated in order; in worker processes
-    when ``workers > 1`` and there is more than one chunk. Same result either way. ``done(n)``
-    is called as each chunk of n items finishes (for a progress bar)."""
-    chunks = [items[i : i + NOTES_PER_TASK] for i in range(0, len(items), NOTES_PER_TASK)]
-    if workers <= 1 or len(chunks) <= 1:
-        return _joined(chunks, map(function, chunks), done)
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        return _joined(chunks, pool.map(function, chunks), done)
-
-
-def _joined(chunks: list[list], results, done) -> list:
-    joined = []
-    for chunk, result in zip(chunks, results):
-        joined.extend(result)
-        if done is not None:
-            done(len(chunk))
-    return joined
-
-
-def _split_each(texts: list[str]) -> list[list[str]]:
-    return [split_sentences(_as_text(text)) for text in texts]
-
-
-def split_notes(texts: Sequence[str], workers: int = 1) -> list[list[str]]:
-    """Each note's sentences (``split_sentences``), split once and shared by the feature
-    extraction and the key-sentence selection; over ``workers`` processes."""
-    return in_worker_processes(_split_each, list(texts), workers)
-
+from .text import KEYWORD_PATTERN, keyword_of, split_notes
+from .vocabulary import KEYWORD_FAMILY_NAMES, NEGATION
+from .workers import in_worker_processes
 
 # ---------------------------------------------------------------------------------------------
-# Keyword families: canonical keyword -> regular expression (non-capturing groups only).
-# Chosen from the reference script's lists and the vocabulary of published case reports
-# (PMC-Patients, the source of AGBonnet/augmented-clinical-notes), with British spellings.
+# Negation triggers, built from the [negation] lists of the vocabulary. Regular-expression
+# fragments; a space matches any run of whitespace.
 # ---------------------------------------------------------------------------------------------
 
-SYMPTOM_KEYWORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "fever": r"fevers?|febrile|pyrexia",
-        "chills": r"chills?|rigors?",
-        "pain": r"pains?|painful",
-        "chest pain": r"chest pains?",
-        "abdominal pain": r"abdominal pains?",
-        "headache": r"headaches?",
-        "dyspnea": r"dyspno?eas?|dyspneic|dyspnoeic",
-        "shortness of breath": r"shortness of breath|breathlessness|sob",
-        "cough": r"cough(?:s|ing)?",
-        "wheezing": r"wheez(?:e|es|ing)",
-        "hemoptysis": r"ha?emoptysis",
-        "nausea": r"nausea|nauseated|nauseous",
-        "vomiting": r"vomit(?:s|ed|ing)?|emesis",
-        "diarrhea": r"diarrho?ea",
-        "fatigue": r"fatigued?|tiredness",
-        "malaise": r"malaise",
-        "weakness": r"weakness",
-        "dizziness": r"dizzy|dizziness|vertigo",
-        "syncope": r"syncop(?:e|al)|fainted|fainting",
-        "confusion": r"confus(?:ed|ion)|disorient(?:ed|ation)|delirium",
-        "altered mental status": r"altered (?:mental status|consciousness|sensorium)",
-        "lethargy": r"letharg(?:y|ic)",
-        "seizure": r"seizures?|convulsions?",
-        "numbness": r"numbness|pa?raesthesias?|paresthesias?",
-        "palpitations": r"palpitations?",
-        "tachycardia": r"tachycardi(?:a|c)",
-        "bradycardia": r"bradycardi(?:a|c)",
-        "tachypnea": r"tachypno?e(?:a|ic)",
-        "hypotension": r"hypotensi(?:on|ve)",
-        "hypoxia": r"hypox(?:ia|ic|emia|aemia)",
-        "cyanosis": r"cyano(?:sis|tic)",
-        "edema": r"o?edema(?:tous)?",
-        "swelling": r"swelling|swollen",
-        "rash": r"rash(?:es)?",
-        "jaundice": r"jaundiced?|icterus",
-        "bleeding": r"bleed(?:s|ing)?|ha?emorrhag(?:e|es|ic)",
-        "weight loss": r"weight loss",
-        "loss of appetite": r"(?:loss of|poor|decreased) appetite|anorexia",
-        "sweating": r"night sweats|sweating|diaphoresis|diaphoretic",
-        "dysuria": r"dysuria",
-        "oliguria": r"oligur(?:ia|ic)|anur(?:ia|ic)",
-    }
-)
 
-MEDICATION_KEYWORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "aspirin": r"aspirin|acetylsalicylic acid",
-        "heparin": r"heparin",
-        "low-molecular-weight heparin": r"enoxaparin|low molecular weight heparin|lmwh",
-        "warfarin": r"warfarin",
-        "clopidogrel": r"clopidogrel",
-        "insulin": r"insulin",
-        "metformin": r"metformin",
-        "antibiotics": r"antibiotics?|antimicrobials?",
-        "vancomycin": r"vancomycin",
-        "ceftriaxone": r"ceftriaxone",
-        "piperacillin": r"piperacillin",
-        "amoxicillin": r"amox[iy]cillin|co-amoxiclav",
-        "meropenem": r"meropenem",
-        "metronidazole": r"metronidazole",
-        "azithromycin": r"azithromycin",
-        "ciprofloxacin": r"ciprofloxacin",
-        "acyclovir": r"acyclovir|aciclovir",
-        "prednisone": r"prednisone",
-        "prednisolone": r"prednisolone",
-        "dexamethasone": r"dexamethasone",
-        "methylprednisolone": r"methylprednisolone",
-        "hydrocortisone": r"hydrocortisone",
-        "corticosteroids": r"(?:cortico)?steroids?|glucocorticoids?",
-        "morphine": r"morphine",
-        "fentanyl": r"fentanyl",
-        "acetaminophen": r"acetaminophen|paracetamol",
-        "nsaids": r"nsaids?|ibuprofen|naproxen|diclofenac",
-        "furosemide": r"furosemide|frusemide",
-        "norepinephrine": r"norepinephrine|noradrenaline",
-        "epinephrine": r"epinephrine|adrenaline",
-        "dopamine": r"dopamine",
-        "dobutamine": r"dobutamine",
-        "vasopressin": r"vasopressin",
-        "vasopressors": r"vasopressors?|inotropes?",
-        "amiodarone": r"amiodarone",
-        "beta-blockers": r"beta blockers?|metoprolol|bisoprolol|atenolol|propranolol|carvedilol",
-        "statins": r"statins?|atorvastatin|rosuvastatin|simvastatin",
-        "thrombolytics": r"alteplase|tenecteplase|thrombolytics?|thrombolysis",
-    }
-)
+def _either(phrases: Sequence[str]) -> str:
+    return "(?:" + "|".join(phrases) + ")"
 
-SEVERITY_KEYWORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "severe": r"severe(?:ly)?",
-        "critical": r"critical(?:ly)?",
-        "acute": r"acute(?:ly)?",
-        "life-threatening": r"life threatening",
-        "refractory": r"refractory",
-        "massive": r"massive(?:ly)?",
-        "fulminant": r"fulminant",
-        "profound": r"profound(?:ly)?",
-        "intractable": r"intractable",
-        "overwhelming": r"overwhelming",
-        "serious": r"serious(?:ly)?",
-        "catastrophic": r"catastrophic",
-    }
-)
 
-DETERIORATION_KEYWORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "deterioration": r"deteriorat(?:e|ed|es|ing|ion)",
-        "worsening": r"worsen(?:ed|ing|s)?",
-        # "declined" is left out: in case reports it is mostly a refusal ("declined surgery").
-        "decline": r"decline|declining",
-        "decompensation": r"decompensat(?:ed|ion|ing)",
-        # "unstable angina" is a diagnosis, not instability.
-        "unstable": r"unstable(?! angina)|ha?emodynamic instability",
-        "intubation": r"(?:re)?intubat(?:e|ed|ion)",
-        "mechanical ventilation": r"mechanical(?:ly)? ventilat(?:ion|ed)|ventilator",
-        "intensive care": r"intensive care(?: unit)?|critical care unit|[npc]?icu",
-        "cardiac arrest": r"(?:cardiac|cardiopulmonary|cardiorespiratory) arrest|asystole",
-        "shock": r"shock",
-        "sepsis": r"seps(?:is|es)|septic(?:a?emia)?",
-        "respiratory failure": r"respiratory failure",
-        "respiratory distress": r"respiratory distress|ards",
-        "multi-organ failure": r"(?:multi-?|multiple )organ (?:failure|dysfunction)",
-        "resuscitation": r"resuscitat(?:e|ed|ion)|cpr",
-        "rapid response": r"rapid response(?: team)?|code blue|medical emergency team",
-        "ecmo": r"ecmo|extracorporeal membrane oxygenation",
-    }
-)
-
-_FAMILIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        "symptom": SYMPTOM_KEYWORDS,
-        "medication": MEDICATION_KEYWORDS,
-        "severity": SEVERITY_KEYWORDS,
-        "deterioration": DETERIORATION_KEYWORDS,
-    }
-)
-
-CLINICAL_KEYWORDS: frozenset[str] = frozenset(
-    name for keywords in _FAMILIES.values() for name in keywords
-)
-
-# ---------------------------------------------------------------------------------------------
-# Negation. Regular-expression fragments; a space matches any run of whitespace. Adapted from
-# the NegEx trigger lists (Chapman et al. 2001 and the negex.python trigger file), reduced to the
-# phrases that occur in case reports.
-# ---------------------------------------------------------------------------------------------
-
-PRE_NEGATIONS = (
-    "no", "not", "never", "neither", "nor", "without", "w/o",
-    "denies", "denied", "denying", "deny",
-    "negative for", "absence of", "absent", "free of", "ruled out", "rules out",
-    "no evidence of", "no signs? of", "no symptoms? of", "no history of", "no complaints? of",
-)
+PRE_NEGATIONS = NEGATION["pre"]
 
 # A post-posed trigger without a copula ("Sepsis ruled out.") closes its clause: what follows
 # it is punctuation, the end, a conjunction, a preposition or an adverb. Followed by anything
 # else it is read as the pre-negation it also is ("ruled out sepsis", "absent pulses"), or as
 # nothing ("excluded" before its object).
 _CLOSES_CLAUSE = (
-    r"(?=\s*(?:[.,;:!?)]|$|(?:and|or|but|by|on|in|at|with|after|following|during|per|from"
-    r"|because|since|as|\w+ly)\b))"
+    r"(?=\s*(?:[.,;:!?)]|$|" + _either((*NEGATION["after_closed_clause"], r"\w+ly")) + r"\b))"
 )
 
 POST_NEGATIONS = (
-    # "was negative for X" and "was ruled out for X" are pre-negations of X, not post-negations
-    # of what came before.
-    (
-        r"(?:was|were|is|are|has been|have been|had been) (?:ruled out(?! for)|excluded|absent"
-        r"|negative(?! for)|not (?:present|seen|observed|detected|found|noted|evident"
-        r"|identified))"
-    ),
-    "unlikely",
-    "(?:did|does|do) not (?:occur|develop|recur)",
-    (
-        r"(?:ruled out|excluded|absent|not (?:present|seen|observed|detected|found|noted|evident"
-        r"|identified))" + _CLOSES_CLAUSE
-    ),
+    _either(NEGATION["copulas"]) + " " + _either(NEGATION["after_copula"]),
+    *NEGATION["post"],
+    _either(NEGATION["without_copula"]) + _CLOSES_CLAUSE,
 )
 
-# Contain a trigger word but negate nothing. Kept short on purpose: each entry is a phrase that
-# would otherwise negate a real mention ("did not improve with furosemide": furosemide was
-# given; "no response to vasopressors": they were given). "Failed to respond to" and
-# "unresponsive to" hold no trigger word, so they need no entry.
-PSEUDO_NEGATIONS = (
-    "no increase", "no (?:significant )?change", "not only", "not necessarily",
-    "without difficulty", "(?:no|without) improvement", "not improve(?:d)?",
-    "not respond(?:ed|ing)?", "no (?:clinical |significant )?response",
-    "(?:cannot|could not|can not) be (?:ruled out|excluded)",
-)
+PSEUDO_NEGATIONS = NEGATION["pseudo"]
 
-# Words that end a trigger's scope (NegEx; ConText, Harkema et al. 2009, adds the subordinating
-# and clause-opening words).
-TERMINATIONS = (
-    # contrast and exception
-    "but", "however", "although", "though", "yet", "still", "nevertheless", "except",
-    "aside from", "apart from", "other than",
-    # relative pronouns
-    "which", "who", "whose",
-    # cause, time and other subordinate clauses; "such as" and "as well as" continue a list
-    "secondary to", "due to", "because", "since", "while", "after",
-    r"(?<!such\W)(?<!well\W)as(?!\W+well\W)",
-    # verbs that report a new finding
-    "developed", "presented with", "presents with", "presenting with", "complains of",
-    "complained of", "complaining of",
-    # "and" that opens a new clause: a verb, a subject or a time adverb follows it
-    (
-        "and (?:was|were|is|are|had|has|have|developed|required|underwent|received|became"
-        "|remained|then|later|subsequently|he|she|they|the patient)"
-    ),
-)
+# "and" opening a new clause ends a scope as the other termination words do.
+TERMINATIONS = (*NEGATION["terminations"], "and " + _either(NEGATION["and_clause_openers"]))
 
-# Semicolon and colon end a scope. A comma ends it only where a clause opens after it (a
-# subject or a verb follows), so that "Without antibiotics, she developed septic shock" ends the
-# scope at the comma while the commas of "denies chest pain, fever, or cough" keep the whole
-# list negated.
+# A comma ends a scope only where a clause opens after it (a subject or a verb follows).
 CLAUSE_PUNCTUATION = (
-    ";", ":",
-    (
-        r",(?=\s*(?:he|she|they|we|it|there|this|his|her|their|the patient|was|were|is|are|had"
-        r"|has|developed|required|underwent|received|became|remained|then|subsequently|later)\b)"
-    ),
+    *NEGATION["clause_punctuation"],
+    r",(?=\s*" + _either(NEGATION["comma_clause_openers"]) + r"\b)",
 )
 
 # Words after (pre-) or before (post-negation) a trigger that it can reach. NegEx used five;
@@ -446,55 +144,9 @@ FEATURE_COLUMNS = (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Compiled patterns. All are written in lower case and matched against lower-cased text, which
+# Compiled negation patterns. Written in lower case and matched against lower-cased text, which
 # is several times faster than re.IGNORECASE on long alternations.
 # ---------------------------------------------------------------------------------------------
-
-
-def _keyword_body(pattern: str) -> str:
-    """A space in a keyword pattern matches whitespace or a hyphen ("life-threatening")."""
-    return pattern.replace(" ", r"[\s-]+")
-
-
-def _keyword_entries() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    """``(family, keyword, pattern)`` over every family, longer patterns first.
-
-    The order decides which keyword owns a stretch of text where two could start at the same
-    word: the longer one ("critical care unit" is intensive care, not also "critical").
-    """
-    entries = sorted(
-        (
-            (family, name, pattern)
-            for family, keywords in _FAMILIES.items()
-            for name, pattern in keywords.items()
-        ),
-        key=lambda entry: -len(entry[2]),
-    )
-    return tuple(
-        (family, name, re.compile(_keyword_body(pattern))) for family, name, pattern in entries
-    )
-
-
-_KEYWORD_ENTRIES = _keyword_entries()
-
-# One pass over every family, with no capture groups: named groups for ~100 alternatives make
-# Python's re about ten times slower. Which keyword matched is looked up afterwards.
-_KEYWORDS = re.compile(
-    r"\b(?:" + "|".join(entry[2].pattern for entry in _KEYWORD_ENTRIES) + r")\b"
-)
-
-
-@functools.lru_cache(maxsize=4096)
-def _keyword_of(matched: str) -> tuple[str, str]:
-    """``(family, keyword)`` for text that ``_KEYWORDS`` matched.
-
-    The alternation takes the first alternative that matches, and an earlier alternative that
-    matched this whole text would have been taken, so the first full match is the one.
-    """
-    for family, name, pattern in _KEYWORD_ENTRIES:
-        if pattern.fullmatch(matched):
-            return family, name
-    raise AssertionError(f"no keyword pattern matches {matched!r}")
 
 
 def _phrase_alternatives(phrases: Sequence[str]) -> str:
@@ -523,11 +175,6 @@ _WORD = re.compile(r"\w+")
 # ("not yet", "never developed", "not due to", "had not previously developed"): whitespace and
 # adverbs.
 _ADVERBS_ONLY = re.compile(r"(?:\s+\w+ly)*\s*")
-
-
-def has_clinical_keyword(sentence: str) -> bool:
-    """Whether ``sentence`` mentions any clinical keyword, negated or not."""
-    return _KEYWORDS.search(sentence.lower()) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,12 +252,12 @@ def _is_negated(start: int, end: int, spans: list[tuple[int, int, str]]) -> bool
 
 def _affirmed_keywords(sentences: Sequence[str]) -> dict[str, set[str]]:
     """Per family, the keywords mentioned at least once without negation."""
-    found: dict[str, set[str]] = {family: set() for family in _FAMILIES}
+    found: dict[str, set[str]] = {family: set() for family in KEYWORD_FAMILY_NAMES}
     for sentence in sentences:
         lowered = sentence.lower()
         spans = None
-        for match in _KEYWORDS.finditer(lowered):
-            family, name = _keyword_of(match.group())
+        for match in KEYWORD_PATTERN.finditer(lowered):
+            family, name = keyword_of(match.group())
             if name in found[family]:
                 continue
             if spans is None:
@@ -694,15 +341,6 @@ def _summary_counts(summary: Any) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------------------------
-
-
-def _as_text(value: Any) -> str:
-    """Missing notes (None, NaN) read as empty text, so they get zero counts."""
-    if isinstance(value, str):
-        return value
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    return str(value)
 
 
 def _keyword_counts(sentences_per_note: list[list[str]]) -> list[tuple[int, ...]]:

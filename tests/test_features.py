@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,19 +12,15 @@ from conftest import NOTE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multimodal_deterioration.features import (
-    CLINICAL_KEYWORDS,
+from multimodal_deterioration.features import NEGATION_WINDOW_WORDS, extract_features
+from multimodal_deterioration.text import split_notes, split_sentences
+from multimodal_deterioration.vocabulary import (
     DETERIORATION_KEYWORDS,
     MEDICATION_KEYWORDS,
-    NEGATION_WINDOW_WORDS,
     SEVERITY_KEYWORDS,
     SYMPTOM_KEYWORDS,
-    extract_features,
-    has_clinical_keyword,
-    split_sentences,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from multimodal_deterioration.workers import NOTES_PER_TASK
 
 EXPECTED_COLUMNS = [
     "note_id",
@@ -397,80 +389,6 @@ def test_sentence_count_is_capped_at_100():
     assert features_of("Stable. " * 130)["sentence_count"] == 100
 
 
-# --- sentence splitting -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        (
-            "She was seen by Dr. Smith on day 2. Fever resolved.",
-            ["She was seen by Dr. Smith on day 2.", "Fever resolved."],
-        ),
-        (
-            "Antibiotics (e.g. vancomycin) were given. She improved.",
-            ["Antibiotics (e.g. vancomycin) were given.", "She improved."],
-        ),
-        ("Aspirin 325 mg. daily was started.", ["Aspirin 325 mg. daily was started."]),
-        ("He took aspirin 325 mg. The pain eased.", ["He took aspirin 325 mg.", "The pain eased."]),
-        ("Ceftriaxone 2 g. The fever resolved.", ["Ceftriaxone 2 g.", "The fever resolved."]),
-        ("Pain, cough, i.e. flu-like symptoms.", ["Pain, cough, i.e. flu-like symptoms."]),
-        ("Temperature was 39.5. She was febrile.", ["Temperature was 39.5.", "She was febrile."]),
-        ("  First one.\n\nSecond one  ", ["First one.", "Second one"]),
-        ("", []),
-        ("   \n\t ", []),
-    ],
-)
-def test_split_sentences(text, expected):
-    assert split_sentences(text) == expected
-
-
-def test_split_sentences_needs_no_nltk_data(tmp_path):
-    empty = tmp_path / "nltk_data"
-    empty.mkdir()
-    script = (
-        "import nltk.data\n"
-        "def refuse(*args, **kwargs):\n"
-        "    raise LookupError('NLTK data must not be needed')\n"
-        "nltk.data.load = nltk.data.find = refuse\n"
-        "from multimodal_deterioration.features import split_sentences\n"
-        "print(split_sentences('Seen by Dr. Smith. No fever.'))\n"
-    )
-    env = {**os.environ, "NLTK_DATA": str(empty), "HOME": str(tmp_path)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['Seen by Dr. Smith.', 'No fever.']"
-
-
-# --- has_clinical_keyword / CLINICAL_KEYWORDS ---------------------------------------------------
-
-
-def test_clinical_keywords_is_the_union_of_the_families():
-    union = set(SYMPTOM_KEYWORDS) | set(MEDICATION_KEYWORDS) | set(SEVERITY_KEYWORDS)
-    union |= set(DETERIORATION_KEYWORDS)
-    assert isinstance(CLINICAL_KEYWORDS, frozenset)
-    assert CLINICAL_KEYWORDS == union
-    assert {"fever", "aspirin", "severe", "sepsis"} <= CLINICAL_KEYWORDS
-
-
-@pytest.mark.parametrize(
-    "sentence, expected",
-    [
-        ("The patient had no fever.", True),  # negated mentions still carry a keyword
-        ("SEPSIS was suspected.", True),
-        ("Norepinephrine was titrated.", True),
-        ("She returned from Spain.", False),
-        ("The patient was discharged home.", False),
-        ("", False),
-    ],
-)
-def test_has_clinical_keyword(sentence, expected):
-    assert has_clinical_keyword(sentence) is expected
-
-
 # --- summaries ----------------------------------------------------------------------------------
 
 
@@ -648,8 +566,6 @@ def test_a_realistic_case_report():
 def test_features_are_the_same_split_once_shared_or_over_several_processes():
     """The preparation script splits each note once (``split_notes``, in worker processes) and
     hands the sentences to both stages; nothing may change with that or with the worker count."""
-    from multimodal_deterioration.features import NOTES_PER_TASK, split_notes
-
     texts = [f"{t} Seen on day {i}." for i, t in enumerate(NOTE_TEXTS * (NOTES_PER_TASK // 4))]
     serial = extract_features(texts)
     sentences = split_notes(texts, workers=2)

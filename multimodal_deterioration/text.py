@@ -1,0 +1,170 @@
+"""Text utilities shared by the features and the embeddings: sentences and clinical keywords.
+
+Sentences come from NLTK's Punkt, set up with the abbreviations and sentence openers of case
+reports instead of trained data, so no NLTK data is read or downloaded. A blank line always ends
+a sentence.
+
+Keywords are those of the clinical vocabulary (``vocabulary``), matched in one pass of one
+regular expression over lower-cased text, which is several times faster than re.IGNORECASE on a
+long alternation. A match respects word boundaries ("pain" does not match "Spain"), and where two
+keywords could start at the same word the longer one owns it ("critical care unit" is intensive
+care, not also the severity word "critical").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from nltk.tokenize.punkt import (  # the flags are Punkt's own, stable since NLTK 2
+    _ORTHO_BEG_UC,
+    _ORTHO_MID_LC,
+    PunktParameters,
+    PunktSentenceTokenizer,
+)
+
+from .vocabulary import KEYWORD_FAMILIES
+from .workers import in_worker_processes
+
+# ---------------------------------------------------------------------------------------------
+# Sentence splitting
+# ---------------------------------------------------------------------------------------------
+
+# Words that end in a period inside a sentence in case reports: titles, Latin, units and dosing
+# abbreviations. Punkt stores them lower-case, without the final period.
+# "no" (as in "No. 3") is deliberately absent: numbered items are rare in case reports, but a
+# sentence ending in "no." ("asked about chest pain, she said no.") is not, and joining it to
+# the next sentence would let that "no" negate the next sentence's first words.
+SENTENCE_ABBREVIATIONS = frozenset(
+    {
+        # titles and names
+        "dr", "drs", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "al",
+        # Latin and general English
+        "e.g", "i.e", "etc", "vs", "cf", "approx", "ca", "fig", "figs", "ref", "vol", "pt", "pts",
+        # units and time
+        "mg", "mcg", "kg", "ml", "dl", "mm", "cm", "mmol", "meq", "iu", "hr", "hrs", "min",
+        "mins", "sec", "wk", "wks", "mo", "mos", "yr", "yrs", "temp", "resp", "max",
+        # dosing and routes
+        "b.i.d", "t.i.d", "q.i.d", "q.d", "p.r.n", "p.o", "i.v", "i.m", "s.c", "a.m", "p.m",
+    }
+)
+
+# After an abbreviation or a single letter ("2 g."), Punkt starts a new sentence only when it
+# has evidence that the next word opens sentences ("... 40 mg. The patient ..."). Without
+# trained NLTK data we supply that evidence for the openings most common in case reports.
+# "a" is left out because "Dr. A. Smith" would split.
+SENTENCE_STARTERS = frozenset(
+    {
+        "the", "an", "he", "she", "his", "her", "they", "their", "we", "it", "this", "these",
+        "there", "on", "in", "at", "after", "during", "following", "however", "no", "one", "two",
+        "three", "physical", "laboratory", "blood", "subsequently", "thereafter",
+    }
+)
+
+# A blank line is a paragraph break in every note source we read; Punkt itself ignores layout.
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def _build_sentence_tokenizer() -> PunktSentenceTokenizer:
+    params = PunktParameters()
+    params.abbrev_types = set(SENTENCE_ABBREVIATIONS)
+    for word in SENTENCE_STARTERS:
+        # As if training had seen the word capitalised only at sentence starts and in lower
+        # case inside sentences: Punkt's orthographic evidence that it starts a sentence.
+        params.add_ortho_context(word, _ORTHO_BEG_UC | _ORTHO_MID_LC)
+    # Passing parameters instead of training text means no NLTK data is read or downloaded.
+    return PunktSentenceTokenizer(params)
+
+
+_SENTENCE_TOKENIZER = _build_sentence_tokenizer()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into stripped, non-empty sentences (Punkt, no NLTK data needed).
+
+    A blank line always ends a sentence; single line breaks are read as spaces.
+    """
+    sentences = []
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        if paragraph.strip():
+            sentences.extend(s.strip() for s in _SENTENCE_TOKENIZER.tokenize(paragraph))
+    return [s for s in sentences if s]
+
+
+def _as_text(value: Any) -> str:
+    """Missing notes (None, NaN) read as empty text, so they get zero counts."""
+    if isinstance(value, str):
+        return value
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _split_each(texts: list[str]) -> list[list[str]]:
+    return [split_sentences(_as_text(text)) for text in texts]
+
+
+def split_notes(texts: Sequence[str], workers: int = 1) -> list[list[str]]:
+    """Each note's sentences (``split_sentences``), split once and shared by the feature
+    extraction and the key-sentence selection; over ``workers`` processes."""
+    return in_worker_processes(_split_each, list(texts), workers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clinical keywords
+# ---------------------------------------------------------------------------------------------
+
+
+def _keyword_body(pattern: str) -> str:
+    """A space in a keyword pattern matches whitespace or a hyphen ("life-threatening")."""
+    return pattern.replace(" ", r"[\s-]+")
+
+
+def _keyword_entries() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """``(family, keyword, pattern)`` over every family, longer patterns first.
+
+    The order decides which keyword owns a stretch of text where two could start at the same
+    word: the longer one ("critical care unit" is intensive care, not also "critical").
+    """
+    entries = sorted(
+        (
+            (family, name, pattern)
+            for family, keywords in KEYWORD_FAMILIES.items()
+            for name, pattern in keywords.items()
+        ),
+        key=lambda entry: -len(entry[2]),
+    )
+    return tuple(
+        (family, name, re.compile(_keyword_body(pattern))) for family, name, pattern in entries
+    )
+
+
+_KEYWORD_ENTRIES = _keyword_entries()
+
+# One pass over every family, with no capture groups: named groups for ~100 alternatives make
+# Python's re about ten times slower. Which keyword matched is looked up afterwards (keyword_of).
+# Written in lower case: match it against lower-cased text.
+KEYWORD_PATTERN = re.compile(
+    r"\b(?:" + "|".join(entry[2].pattern for entry in _KEYWORD_ENTRIES) + r")\b"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def keyword_of(matched: str) -> tuple[str, str]:
+    """``(family, keyword)`` for text that ``KEYWORD_PATTERN`` matched.
+
+    The alternation takes the first alternative that matches, and an earlier alternative that
+    matched this whole text would have been taken, so the first full match is the one.
+    """
+    for family, name, pattern in _KEYWORD_ENTRIES:
+        if pattern.fullmatch(matched):
+            return family, name
+    raise AssertionError(f"no keyword pattern matches {matched!r}")
+
+
+def has_clinical_keyword(sentence: str) -> bool:
+    """Whether ``sentence`` mentions any clinical keyword, negated or not."""
+    return KEYWORD_PATTERN.search(sentence.lower()) is not None

@@ -1,0 +1,105 @@
+"""Specification of sentence splitting and keyword matching (multimodal_deterioration.text)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from multimodal_deterioration.text import (
+    KEYWORD_PATTERN,
+    has_clinical_keyword,
+    keyword_of,
+    split_sentences,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- sentence splitting -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "She was seen by Dr. Smith on day 2. Fever resolved.",
+            ["She was seen by Dr. Smith on day 2.", "Fever resolved."],
+        ),
+        (
+            "Antibiotics (e.g. vancomycin) were given. She improved.",
+            ["Antibiotics (e.g. vancomycin) were given.", "She improved."],
+        ),
+        ("Aspirin 325 mg. daily was started.", ["Aspirin 325 mg. daily was started."]),
+        ("He took aspirin 325 mg. The pain eased.", ["He took aspirin 325 mg.", "The pain eased."]),
+        ("Ceftriaxone 2 g. The fever resolved.", ["Ceftriaxone 2 g.", "The fever resolved."]),
+        ("Pain, cough, i.e. flu-like symptoms.", ["Pain, cough, i.e. flu-like symptoms."]),
+        ("Temperature was 39.5. She was febrile.", ["Temperature was 39.5.", "She was febrile."]),
+        ("  First one.\n\nSecond one  ", ["First one.", "Second one"]),
+        ("", []),
+        ("   \n\t ", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_split_sentences_needs_no_nltk_data(tmp_path):
+    empty = tmp_path / "nltk_data"
+    empty.mkdir()
+    script = (
+        "import nltk.data\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise LookupError('NLTK data must not be needed')\n"
+        "nltk.data.load = nltk.data.find = refuse\n"
+        "from multimodal_deterioration.text import split_sentences\n"
+        "print(split_sentences('Seen by Dr. Smith. No fever.'))\n"
+    )
+    env = {**os.environ, "NLTK_DATA": str(empty), "HOME": str(tmp_path)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['Seen by Dr. Smith.', 'No fever.']"
+
+
+# --- keywords ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The patient had no fever.", True),  # negated mentions still carry a keyword
+        ("SEPSIS was suspected.", True),
+        ("Norepinephrine was titrated.", True),
+        ("She returned from Spain.", False),
+        ("The patient was discharged home.", False),
+        ("", False),
+    ],
+)
+def test_has_clinical_keyword(sentence, expected):
+    assert has_clinical_keyword(sentence) is expected
+
+
+@pytest.mark.parametrize(
+    "text, family, keyword",
+    [
+        ("critical care unit", "deterioration", "intensive care"),  # the longer keyword owns it
+        ("life-threatening", "severity", "life-threatening"),
+        ("noradrenaline", "medication", "norepinephrine"),
+        ("dyspnoea", "symptom", "dyspnea"),
+    ],
+)
+def test_a_match_is_attributed_to_its_family_and_canonical_keyword(text, family, keyword):
+    match = KEYWORD_PATTERN.search(f"transferred with {text} on day 2")
+    assert match is not None and match.group() == text
+    assert keyword_of(match.group()) == (family, keyword)
