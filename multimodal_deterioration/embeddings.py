@@ -213,7 +213,7 @@ def key_sentences(text: str, sentences: Sequence[str] | None = None) -> list[str
     """A note's candidate sentences: up to 10 that mention a clinical keyword, else the first 10.
 
     In note order, with the whitespace inside each folded to single spaces.
-    ``sentences`` is the note already split (``features.split_notes``), to split it only once.
+    ``sentences`` is the note already split (``text.split_notes``), to split it only once.
     """
     sentences = split_sentences(text) if sentences is None else sentences
     chosen = list(islice(filter(has_clinical_keyword, sentences), KEY_SENTENCE_LIMIT))
@@ -439,7 +439,7 @@ def embed_notes(
 ) -> EmbeddingResult:
     """Embed each note into one L2-normalised vector; row i belongs to note i.
 
-    ``sentences``: the notes already split by ``features.split_notes``, so that a note is split
+    ``sentences``: the notes already split by ``text.split_notes``, so that a note is split
     once for both the features and the text selection. ``workers``: processes that choose the
     text of each note.
     """

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PipelineError
+from .settings import setting
 from .timestamps import Timestamps, require_comparable
 
 AGGREGATIONS = ("mean", "last")
@@ -37,12 +38,35 @@ AGGREGATIONS = ("mean", "last")
 class LinkageRule:
     """The user's choices for linked notes (defaults: no time check, no exclusions, mean)."""
 
-    time_column: str | None = None
-    window_hours: float | None = None
-    category_column: str | None = None
+    time_column: str | None = setting(
+        None,
+        "note column with the chart time (datetime or number); a note is used for a sample "
+        "only if charted at or before its prediction time, times_{split} in the vitals",
+    )
+    window_hours: float | None = setting(
+        None,
+        "also drop notes charted more than H hours before the prediction time (numeric times: "
+        "H in their unit)",
+        flag="--note-window-hours",
+        metavar="H",
+        kind=float,
+    )
+    category_column: str | None = setting(
+        None, "note column with the note category, for --exclude-category"
+    )
     exclude_categories: tuple[str, ...] = ()
-    aggregation: str = "mean"
-    allow_untimed_notes: bool = False
+    aggregation: str = setting(
+        "mean",
+        "a sample's text vector: the L2-normalised mean of its eligible notes' embeddings, or "
+        "the most recent note's",
+        flag="--note-aggregation",
+        choices=AGGREGATIONS,
+    )
+    allow_untimed_notes: bool = setting(
+        False,
+        "link several notes per id without chart times; only if every note was written before "
+        "the prediction time (outputs then say timing was not checked)",
+    )
 
     def __post_init__(self):
         if self.aggregation not in AGGREGATIONS:

@@ -222,7 +222,7 @@ def test_tampered_packaged_weights_are_refused(tmp_path, monkeypatch):
 
 def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes(minilm):
     from multimodal_deterioration.embeddings import default_batch_size, embed_notes
-    from multimodal_deterioration.features import split_notes
+    from multimodal_deterioration.text import split_notes
 
     texts = NOTE_TEXTS
     for strategy in ("key-sentences", "chunk-mean"):
@@ -236,7 +236,7 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
 
 def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one(minilm):
     from multimodal_deterioration.embeddings import texts_to_encode
-    from multimodal_deterioration.features import NOTES_PER_TASK
+    from multimodal_deterioration.workers import NOTES_PER_TASK
 
     long_note = " ".join(CLINICAL)
     # several chunks; empty, blank and over-budget notes among them
