@@ -19,9 +19,23 @@ from . import plots
 from .artifacts import save_text
 from .linkage import describe_linkage
 from .results import DISPLAY_NAMES, LEAK_RETAINED_FRACTION
+from .results_schema import (
+    ControlReading,
+    ControlsRun,
+    DataSummary,
+    PairingSummary,
+    Results,
+    ResultsFile,
+)
 
 # The quoted baseline above which "little room to improve" is stated as a limitation.
 CEILING_AUROC = 0.99
+# p-values are shown to three decimals, as clinical journals usually ask; a smaller p would print
+# as 0.000, so it is stated as lying below this floor instead.
+P_VALUE_FLOOR = 0.001
+# A spread across seeds is a sample SD, which needs two seeds; with fewer the report says how
+# to measure the variation due to initialisation instead of showing a table.
+MIN_SEEDS_FOR_SPREAD = 2
 # The reliability diagram shows the two models being compared; six overlapping curves are unreadable.
 RELIABILITY_MODELS = ("multimodal", "vital_only")
 FIGURE_STEMS = {
@@ -43,27 +57,33 @@ FIGURE_CAPTIONS = {
 
 
 def number(value: float | None, digits: int = 4) -> str:
+    """``value`` to ``digits`` decimals; "n/a" for None (undefined in the results)."""
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def interval(bounds: Sequence[float] | None, digits: int = 4) -> str:
+    """A ``[low, high]`` interval as "low to high"; "n/a" for None."""
     return "n/a" if bounds is None else f"{bounds[0]:.{digits}f} to {bounds[1]:.{digits}f}"
 
 
 def signed(value: float, digits: int = 4) -> str:
+    """``value`` with its sign always shown, for differences (e.g. "+0.0120")."""
     return f"{value:+.{digits}f}"
 
 
 def p_value(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    """"p = 0.123", or "p < 0.001" below :data:`P_VALUE_FLOOR`."""
+    return f"p < {P_VALUE_FLOOR:g}" if p < P_VALUE_FLOOR else f"p = {p:.3f}"
 
 
-def with_ci(results: dict, model: str, metric: str) -> str:
+def with_ci(results: Results, model: str, metric: str) -> str:
+    """A model's test metric with its bootstrap 95% CI, e.g. "0.8120 (0.7710 to 0.8500)"."""
     value = results["metrics"][model][metric]
     return f"{number(value)} ({interval(results['confidence_intervals'][model][metric])})"
 
 
-def legend_label(results: dict, model: str, metric: str) -> str:
+def legend_label(results: Results, model: str, metric: str) -> str:
+    """A figure legend entry: the model's display name, AUROC or AUPRC and its CI, 3 decimals."""
     name = "AUROC" if metric == "auroc" else "AUPRC"
     low, high = results["confidence_intervals"][model][metric]
     return f"{DISPLAY_NAMES[model]}: {name} {results['metrics'][model][metric]:.3f} [{low:.3f}, {high:.3f}]"
@@ -73,7 +93,7 @@ def legend_label(results: dict, model: str, metric: str) -> str:
 
 
 def write_figures(
-    results: dict,
+    results: Results,
     y_test: np.ndarray,
     test_probabilities: Mapping[str, np.ndarray],
     histories: Mapping[str, Sequence[Mapping[str, float]]],
@@ -140,7 +160,8 @@ def write_figures(
 # --------------------------------------------------------------------------- report text
 
 
-def methods_paragraph(results: dict) -> str:
+def methods_paragraph(results: ResultsFile) -> str:
+    """The Methods section: data, notes and pairing, models, training, evaluation, in prose."""
     data, meta, config = results["data"], results.get("meta") or {}, results["run"]["config"]
     samples = data["samples"]
     features = (
@@ -183,7 +204,8 @@ def methods_paragraph(results: dict) -> str:
         f"stratified bootstrap ({results['bootstrap']['resamples']:,} resamples, resampled by "
         f"{results['bootstrap']['resampled_by']}, the same resamples for every model), the Brier "
         "score, the expected calibration error (10 bins), and sensitivity, specificity, PPV and "
-        "NPV at a threshold chosen on the validation split by Youden's J (and at 0.5 for "
+        "NPV at a threshold chosen on the validation split by Youden's J (and at "
+        f"{results['reference_threshold']:g} for "
         f"comparison with earlier work). {delong_sentence(results)} Added value beyond AUROC is "
         "given as the change in Brier score and the integrated discrimination improvement, "
         "with paired bootstrap intervals.",
@@ -195,7 +217,8 @@ def methods_paragraph(results: dict) -> str:
     return " ".join(part for part in parts if part)
 
 
-def delong_sentence(results: dict) -> str:
+def delong_sentence(results: Results) -> str:
+    """How the two AUROCs were compared: DeLong's test, clustered when test ids repeat."""
     delong = results["statistics"]["delong_multimodal_vs_vital_only"]
     if delong.get("clusters"):
         return (
@@ -206,7 +229,8 @@ def delong_sentence(results: dict) -> str:
     return "The two correlated AUROCs were compared with DeLong's paired test."
 
 
-def recalibration_sentence(results: dict) -> str:
+def recalibration_sentence(results: Results) -> str:
+    """Why and how the probabilities were recalibrated on the validation split."""
     recalibrated = results["metrics"]["multimodal"]["recalibrated"]
     method = {"platt": "Platt scaling (logistic regression on the logit)", "isotonic": "isotonic regression"}
     return (
@@ -218,7 +242,8 @@ def recalibration_sentence(results: dict) -> str:
     )
 
 
-def calibration_table(results: dict) -> str:
+def calibration_table(results: Results) -> str:
+    """Markdown table: each model's test Brier score and ECE before and after recalibration."""
     header = (
         "| Model | Brier | Brier, recalibrated | ECE | ECE, recalibrated |\n|---|---|---|---|---|"
     )
@@ -235,7 +260,8 @@ def calibration_table(results: dict) -> str:
     return "\n".join([header, *rows])
 
 
-def added_value_paragraph(results: dict) -> str:
+def added_value_paragraph(results: Results) -> str:
+    """The change in Brier score and the IDI, each with its paired bootstrap CI."""
     added = results["added_value"]
     brier, idi = added["delta_brier"], added["idi"]
     return (
@@ -247,7 +273,8 @@ def added_value_paragraph(results: dict) -> str:
     )
 
 
-def decision_curve_paragraph(results: dict) -> str:
+def decision_curve_paragraph(results: Results) -> str:
+    """Where on the threshold scale each model beats the default strategies and the other."""
     curve = results["decision_curve"]
     useful = curve["useful_thresholds"]
     return (
@@ -262,13 +289,19 @@ def decision_curve_paragraph(results: dict) -> str:
     )
 
 
-def rate(data: dict, split: str) -> str:
+def rate(data: DataSummary, split: str) -> str:
+    """The positive rate of one split, 3 decimals."""
     return f"{data['positives'][split] / data['samples'][split]:.3f}"
 
 
 def notes_sentence(
-    notes: dict, embedding: dict, strategy: str | None, pairing: dict, data: dict
+    notes: dict, embedding: dict, strategy: str | None, pairing: dict, data: DataSummary
 ) -> str:
+    """Which notes were embedded, how, and how they were paired, from the data file's meta.
+
+    ``notes``, ``embedding`` and ``pairing`` are ``meta``'s sections of those names; without
+    an embedding record the sentence says the data file does not record its notes.
+    """
     if not embedding:
         return (
             f"Each sample carried a {data['text_dimension']}-dimensional note embedding; the data "
@@ -316,6 +349,7 @@ def kept_of(notes: dict) -> str:
 
 
 def pairing_phrase(pairing: dict) -> str:
+    """How notes were paired, as a phrase to follow "paired with the samples"."""
     method = pairing.get("method")
     if method == "id":
         return "by shared patient/stay id"
@@ -327,6 +361,7 @@ def pairing_phrase(pairing: dict) -> str:
 
 
 def seeds_sentence(seeds: Sequence[int]) -> str:
+    """The training seeds in words; the first is the declared main seed."""
     if len(seeds) == 1:
         return f"Every model was trained once, with seed {seeds[0]}."
     return (
@@ -335,7 +370,9 @@ def seeds_sentence(seeds: Sequence[int]) -> str:
     )
 
 
-def results_table(results: dict) -> str:
+def results_table(results: Results) -> str:
+    """Markdown table of every model's test metrics, thresholded ones at its validation
+    threshold."""
     ci = results["confidence_intervals"]
     header = (
         "| Model | AUROC (95% CI) | AUPRC (95% CI) | Sensitivity (95% CI) | Specificity (95% CI) "
@@ -354,7 +391,9 @@ def results_table(results: dict) -> str:
     return "\n".join([header, *rows])
 
 
-def reference_threshold_table(results: dict) -> str:
+def reference_threshold_table(results: Results) -> str:
+    """Markdown table of every model's test metrics and confusion counts at the reference
+    threshold."""
     header = "| Model | Sensitivity | Specificity | F1 | Accuracy | TP | FP | FN | TN |\n|---|---|---|---|---|---|---|---|---|"
     rows = []
     for name, metrics in results["metrics"].items():
@@ -367,7 +406,9 @@ def reference_threshold_table(results: dict) -> str:
     return "\n".join([header, *rows])
 
 
-def main_finding(results: dict) -> str:
+def main_finding(results: Results) -> str:
+    """The headline: both AUROCs, their difference read by its CI, the --min-gain verdict, and
+    the quoted baseline kept apart as a comparison across runs."""
     delong = results["statistics"]["delong_multimodal_vs_vital_only"]
     difference_ci = results["confidence_intervals"]["multimodal_minus_vital_only"]["auroc"]
     test = results["metrics"]["multimodal"]
@@ -403,9 +444,10 @@ def main_finding(results: dict) -> str:
     return " ".join([sentence, verdict, against_min, reported])
 
 
-def seeds_section(results: dict) -> str:
+def seeds_section(results: Results) -> str:
+    """Test AUROC per seed with mean and SD, or how to measure it when one seed was run."""
     seeds = results["seeds"]
-    if len(seeds["seeds"]) < 2:
+    if len(seeds["seeds"]) < MIN_SEEDS_FOR_SPREAD:
         return (
             "Only one seed was run, so the variation due to initialisation is unknown; run with "
             "`--seeds 0 1 2 3 4` to measure it."
@@ -425,7 +467,7 @@ def seeds_section(results: dict) -> str:
     return "Test AUROC per seed:\n\n" + "\n".join([header, *rows])
 
 
-def resplits_section(results: dict) -> str:
+def resplits_section(results: ResultsFile) -> str:
     """The spread over redrawn splits, kept apart from the fixed-split result above it."""
     spread = results.get("resplits")
     if spread is None:
@@ -463,7 +505,8 @@ def resplits_section(results: dict) -> str:
     return "\n".join(lines)
 
 
-def controls_section(results: dict) -> str:
+def controls_section(results: Results) -> str:
+    """Table of the negative controls with their CIs and their reading, or how to run them."""
     controls = results["controls"]
     if not controls.get("ran"):
         return (
@@ -504,7 +547,7 @@ def share_of_gain(fraction: float | None) -> str:
     return "none" if fraction <= 0 else f"{fraction:.0%}"
 
 
-def controls_interpretation(controls: dict, pairing: dict) -> str:
+def controls_interpretation(controls: ControlsRun, pairing: PairingSummary) -> str:
     """What the controls say, read from confidence intervals and the pairing method.
 
     ``pairing`` is ``results["pairing"]``. Point estimates alone are never interpreted: a control
@@ -567,7 +610,7 @@ def controls_interpretation(controls: dict, pairing: dict) -> str:
     return " ".join(sentences)
 
 
-def lead_sentence(control: dict, action: str, if_lower: str, if_not: str) -> str:
+def lead_sentence(control: ControlReading, action: str, if_lower: str, if_not: str) -> str:
     """One control read by the CI of the fused model's AUROC minus the control's."""
     lead_ci = control["fused_minus_control_ci"]
     kept = f"; it keeps {share_of_gain(control['retained_fraction'])} of the gain"
@@ -582,7 +625,10 @@ def lead_sentence(control: dict, action: str, if_lower: str, if_not: str) -> str
     )
 
 
-def limitations(results: dict) -> str:
+def limitations(results: ResultsFile) -> str:
+    """The Limitations list, each item following from this run's facts (synthetic data, the
+    pairing and its warnings, the quoted baseline's ceiling, calibration, one split or several).
+    """
     meta = results.get("meta") or {}
     pairing = meta.get("pairing") or {}
     items = []
@@ -655,6 +701,7 @@ def limitations(results: dict) -> str:
 
 
 def figures_section(figures: Mapping[str, Sequence[Path]], report_dir: Path) -> str:
+    """Each figure's PNG embedded with its caption and a link to its PDF, relative paths."""
     lines = []
     for key, paths in figures.items():
         png = next(p for p in paths if p.suffix == ".png")
@@ -666,7 +713,10 @@ def figures_section(figures: Mapping[str, Sequence[Path]], report_dir: Path) -> 
     return "\n".join(lines)
 
 
-def render_report(results: dict, figures: Mapping[str, Sequence[Path]], report_dir: Path) -> str:
+def render_report(
+    results: ResultsFile, figures: Mapping[str, Sequence[Path]], report_dir: Path
+) -> str:
+    """The whole ``multimodal_report.md`` text; figure links are relative to ``report_dir``."""
     meta = results.get("meta") or {}
     banner = (
         "> **SYNTHETIC DEMO DATA.** Every number below comes from the project's synthetic cohort; "
@@ -691,7 +741,7 @@ Test-split metrics of every model (sensitivity, specificity, PPV and NPV at each
 
 {results_table(results)}
 
-At the reference threshold of 0.5:
+At the reference threshold of {results["reference_threshold"]:g}:
 
 {reference_threshold_table(results)}
 
@@ -731,8 +781,9 @@ Brier score and expected calibration error on the test split, before and after r
 
 
 def write_report(
-    path: str | os.PathLike, results: dict, figures: Mapping[str, Sequence[Path]]
+    path: str | os.PathLike, results: ResultsFile, figures: Mapping[str, Sequence[Path]]
 ) -> Path:
+    """Render the report and write it to ``path`` atomically; returns the path."""
     path = Path(path)
     text = render_report(results, figures, path.parent)
     return save_text(path, text)

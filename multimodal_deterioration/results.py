@@ -4,7 +4,8 @@ The reference keys come first, unchanged in meaning: ``model``, ``vital_only_aur
 ``multimodal_auroc``, ``improvement_percent``, and for the fused model at threshold 0.5
 ``sensitivity``, ``specificity``, ``f1_score``, ``accuracy``, ``test_samples`` and the confusion
 counts. Everything added (the quoted baseline, validation-chosen thresholds, confidence
-intervals, the DeLong test, per-seed values, controls) sits under further keys.
+intervals, the DeLong test, per-seed values, controls) sits under further keys. Every key is
+declared, with its meaning, in :mod:`multimodal_deterioration.results_schema`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ from .recalibration import (
     RECALIBRATION_METHODS,
     Recalibration,
     recalibration_summary,
+)
+from .results_schema import (
+    ControlsNotRun,
+    ControlsRun,
+    DataSummary,
+    DecisionCurve,
+    PairingSummary,
+    RecalibratedMetrics,
+    Results,
+    SeedSummary,
 )
 
 REFERENCE_THRESHOLD = 0.5
@@ -101,8 +112,8 @@ def build_results(
     data: MultimodalData,
     settings: EvaluationSettings,
     recalibrations: dict[str, Recalibration | str] | None = None,
-) -> dict:
-    """The results dict written as ``multimodal_results.json`` (see the module docstring).
+) -> Results:
+    """The results dict written as ``multimodal_results.json`` (keys: :class:`Results`).
 
     ``recalibrations`` are :func:`recalibrate_models`' output, computed here when not given.
     """
@@ -245,7 +256,9 @@ GAIN_VERDICTS = {
 }
 
 
-def recalibrated_summary(recalibration: Recalibration | str, method: str) -> dict:
+def recalibrated_summary(recalibration: Recalibration | str, method: str) -> RecalibratedMetrics:
+    """``metrics.<model>.recalibrated``: the fitted calibrator's summary, or the reason none
+    could be fitted (a string from :func:`recalibrate_models`)."""
     if isinstance(recalibration, str):
         return {"method": method, "fitted_on": "validation", "not_fitted": recalibration}
     return recalibration.summary
@@ -255,7 +268,7 @@ def decision_curve_summary(
     y_test: np.ndarray,
     test_prob: dict[str, np.ndarray],
     recalibrations: dict[str, Recalibration | str],
-) -> dict:
+) -> DecisionCurve:
     """Net benefit of the fused and vital-only models over thresholds 1-50%.
 
     Net benefit reads a probability as a risk, and the class-weighted training inflates the raw
@@ -311,7 +324,8 @@ def gain_verdict(difference_ci: list[float], min_gain: float) -> dict:
     return {"verdict": verdict, "statement": GAIN_VERDICTS[verdict]}
 
 
-def describe_data(data: MultimodalData) -> dict:
+def describe_data(data: MultimodalData) -> DataSummary:
+    """``data``: sample and positive counts per split and the shapes the models saw."""
     train = data.splits["train"]
     return {
         "samples": {name: len(split) for name, split in data.splits.items()},
@@ -327,7 +341,7 @@ def describe_data(data: MultimodalData) -> dict:
     }
 
 
-def describe_pairing(meta: dict) -> dict:
+def describe_pairing(meta: dict) -> PairingSummary:
     """How notes were paired with samples, in words and warnings, from the data file's ``meta``.
 
     The preparation script's warnings (patients in several splits, samples without a note,
@@ -351,7 +365,7 @@ def control_differences(names: list[str]) -> list[tuple[str, str]]:
     return [(name, BASELINE_MODEL) for name in controls] + [(MAIN_MODEL, name) for name in controls]
 
 
-def control_summary(results: dict, names: list[str]) -> dict:
+def control_summary(results: dict, names: list[str]) -> ControlsRun | ControlsNotRun:
     """How much of the fused model's test-AUROC gain over vital-only each control keeps.
 
     ``retained_fraction`` = (control - vital-only) / (fused - vital-only). It is computed only
@@ -398,7 +412,8 @@ def control_summary(results: dict, names: list[str]) -> dict:
     return summary
 
 
-def seed_summary(experiment: Experiment, y_test: np.ndarray) -> dict:
+def seed_summary(experiment: Experiment, y_test: np.ndarray) -> SeedSummary:
+    """``seeds``: every model's test AUROC per training seed, with mean and SD over seeds."""
     per_seed = {
         str(seed): {name: evaluation.auroc(y_test, prob) for name, prob in by_model.items()}
         for seed, by_model in experiment.test_prob_by_seed.items()

@@ -26,6 +26,7 @@ from .artifacts import save_text, write_atomically
 from .evaluation import DEFAULT_CALIBRATION_BINS
 from .report import pairing_phrase
 from .results import DISPLAY_NAMES
+from .results_schema import Results
 
 CSV_FILENAME = "multimodal_results_table.csv"
 TEX_FILENAME = "multimodal_results_table.tex"
@@ -89,7 +90,7 @@ def latex_escape(text: str) -> str:
     return _LATEX_SPECIALS_RE.sub(lambda match: LATEX_SPECIALS[match.group()], str(text))
 
 
-def results_table_frame(results: dict) -> pd.DataFrame:
+def results_table_frame(results: Results) -> pd.DataFrame:
     """The main results table as a DataFrame, numbers unrounded, exactly as in the results.
 
     Args:
@@ -127,7 +128,7 @@ def results_table_frame(results: dict) -> pd.DataFrame:
     return frame
 
 
-def latex_table(results: dict) -> str:
+def latex_table(results: Results) -> str:
     """The main results table as a complete LaTeX ``table`` float (needs only ``booktabs``).
 
     Numbers are rounded to 3 decimals; each 95% CI is set under its estimate as
@@ -195,7 +196,7 @@ def tex_cell(row, key: str) -> str:
     )
 
 
-def caption(results: dict, frame: pd.DataFrame) -> str:
+def caption(results: Results, frame: pd.DataFrame) -> str:
     meta = results.get("meta") or {}
     positive_rate = next(iter(results["metrics"].values()))["positive_rate"]
     parts = []
@@ -247,7 +248,7 @@ def pairing_sentence(pairing: dict) -> str:
     return "The data file does not record how notes were paired with the samples."
 
 
-def write_results_tables(results: dict, out_dir: str | os.PathLike) -> list[Path]:
+def write_results_tables(results: Results, out_dir: str | os.PathLike) -> list[Path]:
     """Write ``multimodal_results_table.csv`` and ``.tex`` into ``out_dir``, each atomically.
 
     Both are rendered before either is written, so bad results leave neither file touched.
