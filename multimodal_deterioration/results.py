@@ -10,16 +10,21 @@ declared, with its meaning, in :mod:`multimodal_deterioration.results_schema`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import evaluation
-from .bootstrap import bootstrap_confidence_intervals
+from .bootstrap import (
+    DEFAULT_BOOTSTRAP_RESAMPLES,
+    DEFAULT_BOOTSTRAP_SEED,
+    bootstrap_confidence_intervals,
+)
 from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
 from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
 from .errors import PipelineError
+from .settings import check_settings, setting
 from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
@@ -62,24 +67,38 @@ DISPLAY_NAMES = {
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    reported_baseline_auroc: float = DEFAULT_REPORTED_BASELINE_AUROC
-    bootstrap_resamples: int = 2000
-    bootstrap_seed: int = 0
-    progress: bool = False
-    min_gain: float = DEFAULT_MIN_GAIN
-    recalibration: str = DEFAULT_RECALIBRATION_METHOD
+    reported_baseline_auroc: float = setting(
+        DEFAULT_REPORTED_BASELINE_AUROC,
+        "a vital-only AUROC quoted from earlier work, reported beside (not instead of) the "
+        "in-run baseline",
+        flag="--baseline-auroc",
+        minimum=0,
+        maximum=1,
+    )
+    bootstrap_resamples: int = setting(
+        DEFAULT_BOOTSTRAP_RESAMPLES,
+        "bootstrap resamples for 95% confidence intervals",
+        flag="--bootstrap",
+        minimum=1,
+    )
+    bootstrap_seed: int = DEFAULT_BOOTSTRAP_SEED
+    progress: bool = field(default=False, metadata={"record": False})
+    min_gain: float = setting(
+        DEFAULT_MIN_GAIN,
+        "the smallest AUROC gain (multimodal minus vital-only) that would matter; the verdict "
+        "says whether the difference's 95% CI excludes it",
+        minimum=0,
+        below=1,
+    )
+    recalibration: str = setting(
+        DEFAULT_RECALIBRATION_METHOD,
+        "how probabilities are recalibrated on the validation split for the calibrated "
+        "metrics, the decision curve and the checkpoint's calibrated predictions",
+        choices=RECALIBRATION_METHODS,
+    )
 
     def __post_init__(self) -> None:
-        if self.recalibration not in RECALIBRATION_METHODS:
-            raise PipelineError(
-                f"unknown recalibration method {self.recalibration!r}; choose one of "
-                f"{', '.join(RECALIBRATION_METHODS)}"
-            )
-        if not 0.0 <= self.min_gain < 1.0:
-            raise PipelineError(
-                f"the smallest gain of interest must be an AUROC difference in [0, 1), got "
-                f"{self.min_gain}; e.g. --min-gain 0.01"
-            )
+        check_settings(self)
 
 
 def improvement_percent(new: float, old: float) -> float:

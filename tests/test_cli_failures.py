@@ -9,7 +9,6 @@ predict on data of another layout is refused in the same way, and degenerate but
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -17,20 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_vitals, note_records, run_script, write_jsonl
+from helpers import make_vitals, note_records, run_script, tiny_data, with_non_finite, write_jsonl
 
 from multimodal_deterioration import artifacts
-from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.model import ModelConfig, build_model
 from multimodal_deterioration.training import (
     TrainingConfig,
-    TrainingResult,
-    VitalStandardizer,
     predict_proba,
     train_model,
 )
 from multimodal_deterioration.vitals import load_vitals
+
+# Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 PREPARE = "download_and_prepare_clinical_notes.py"
 TRAIN = "train_multimodal_lstm.py"
@@ -91,13 +90,6 @@ def save_vitals(directory: Path, **changes) -> Path:
 def save_notes(directory: Path) -> Path:
     return write_jsonl(directory / "n.jsonl", note_records())
 
-
-def with_non_finite(X: np.ndarray, n_nan: int, n_inf: int) -> np.ndarray:
-    """NaN in the first values of the first sample, infinity in the last of the last."""
-    X = X.astype(np.float32)
-    X.reshape(-1)[:n_nan] = np.nan
-    X.reshape(-1)[-n_inf:] = np.inf
-    return X
 
 
 VITALS = make_vitals(ids=False)
@@ -248,19 +240,6 @@ def test_preparation_rejects_bad_input_in_one_line_before_any_expensive_step(
 # --------------------------------------------------------------------------- training
 
 
-def tiny_data(sizes=(8, 6, 6), n_steps=3, n_features=2, text_dim=4) -> dict[str, np.ndarray]:
-    """A multimodal_data.npz payload in the contracted layout, small enough to fail fast."""
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for split, n in zip(("train", "val", "test"), sizes):
-        arrays[f"X_vital_{split}"] = rng.normal(size=(n, n_steps, n_features)).astype(np.float32)
-        arrays[f"X_text_{split}"] = rng.normal(size=(n, text_dim)).astype(np.float32)
-        arrays[f"y_{split}"] = np.arange(n) % 2
-        arrays[f"note_index_{split}"] = np.arange(n)
-    arrays["meta"] = np.array(json.dumps({"demo": False}))
-    return arrays
-
-
 TINY = tiny_data()
 
 
@@ -398,87 +377,6 @@ def test_a_file_that_cannot_be_opened_is_reported_as_unreadable_not_as_malformed
         PipelineError, match=r"cannot read vital-sign file .* \(Permission denied\)"
     ):
         load_vitals(path)
-
-
-# --------------------------------------------------------------------------- checkpoint
-
-
-@pytest.fixture
-def checkpoint(tmp_path):
-    """A checkpoint of an untrained fused model for 2 vital features and 4-d text."""
-    config = ModelConfig("multimodal", n_vital_features=2, text_dim=4)
-    network = build_model(config)
-    result = TrainingResult(network.state_dict(), 1, 0.5, [], False)
-    standardizer = VitalStandardizer.fit(TINY["X_vital_train"])
-    path = tmp_path / "best_multimodal_model.pt"
-    save_checkpoint(path, config, result, standardizer, 0.5, TrainingConfig())
-    return path
-
-
-def test_a_checkpoint_predicts_on_data_of_its_own_layout(checkpoint):
-    probabilities = load_checkpoint(checkpoint).predict(TINY["X_vital_test"], TINY["X_text_test"])
-    assert probabilities.shape == (6,) and np.isfinite(probabilities).all()
-
-
-@pytest.mark.parametrize(
-    "X_vital, X_text, message",
-    [
-        (
-            TINY["X_vital_test"][:, :, :1],
-            TINY["X_text_test"],
-            r"expects vitals of shape \(N, T >= 1, 2\), got \(6, 3, 1\)",
-        ),
-        (
-            np.zeros((6, 3, 5)),
-            TINY["X_text_test"],
-            r"expects vitals of shape \(N, T >= 1, 2\), got \(6, 3, 5\)",
-        ),
-        (TINY["X_vital_test"][:, :0], TINY["X_text_test"], r"got \(6, 0, 2\)"),
-        (
-            TINY["X_vital_test"],
-            np.zeros((6, 384)),
-            r"expects note embeddings of shape \(6, 4\), got \(6, 384\)",
-        ),
-        (
-            TINY["X_vital_test"],
-            TINY["X_text_test"][:5],
-            r"expects note embeddings of shape \(6, 4\), got \(5, 4\)",
-        ),
-        (
-            with_non_finite(TINY["X_vital_test"], 1, 1),
-            TINY["X_text_test"],
-            r"2 NaN or infinite values",
-        ),
-    ],
-    ids=[
-        "fewer features",
-        "more features",
-        "no time steps",
-        "other text dimension",
-        "fewer text rows",
-        "non-finite vitals",
-    ],
-)
-def test_a_checkpoint_refuses_data_that_does_not_match_it(checkpoint, X_vital, X_text, message):
-    with pytest.raises(PipelineError, match=message):
-        load_checkpoint(checkpoint).predict(X_vital, X_text)
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [b"not a checkpoint", {"weights": torch.zeros(2)}, {"model_config": {"kind": "multimodal"}}],
-    ids=["bytes", "no model config", "incomplete model config"],
-)
-def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, payload):
-    path = tmp_path / "model.pt"
-    if isinstance(payload, bytes):
-        path.write_bytes(payload)
-    else:
-        torch.save(payload, path)
-    with pytest.raises(
-        PipelineError, match="is not a checkpoint written by train_multimodal_lstm.py"
-    ):
-        load_checkpoint(path)
 
 
 # --------------------------------------------------------------------------- degenerate, legal

@@ -11,7 +11,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_script
+from helpers import run_script
+
+# Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 SCRIPT = "download_and_prepare_clinical_notes.py"
 SPLIT_SIZES = {"train": 16, "val": 6, "test": 6}

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_vitals, note_records, run_script, write_jsonl
-from helpers import naive_delong
+from helpers import make_vitals, naive_delong, note_records, run_script, write_jsonl
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
 from multimodal_deterioration.checkpoint import load_checkpoint
 from multimodal_deterioration.multimodal_data import load_multimodal_data
+
+# Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 PREPARED = (
     "clinical_notes_raw.parquet",

@@ -16,10 +16,14 @@ import sys
 import time
 
 import numpy as np
-from conftest import NOTE_TEXTS, REPO_ROOT, make_vitals, note_records, run_script, write_jsonl
+import pytest
+from helpers import NOTE_TEXTS, REPO_ROOT, make_vitals, note_records, run_script, write_jsonl
 
 from multimodal_deterioration.cli import INTERRUPTED_EXIT_STATUS
 from multimodal_deterioration.embeddings import CACHE_DIR_NAME
+
+# Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 SCRIPT = "download_and_prepare_clinical_notes.py"
 N_NOTES = 300

@@ -16,7 +16,7 @@ from multimodal_deterioration.embeddings import (
 )
 from multimodal_deterioration.errors import PipelineError
 
-from conftest import NOTE_TEXTS
+from helpers import NOTE_TEXTS
 
 
 @pytest.fixture(scope="module")

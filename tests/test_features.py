@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NOTE_TEXTS
+from helpers import NOTE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

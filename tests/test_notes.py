@@ -6,7 +6,7 @@ import numpy as np
 
 from multimodal_deterioration.notes import load_notes, open_notes
 
-from conftest import note_records, write_jsonl
+from helpers import note_records, write_jsonl
 
 
 def test_local_jsonl_loads_in_file_order_with_all_columns(notes_file):

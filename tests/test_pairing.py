@@ -118,7 +118,7 @@ def test_id_pairing_with_no_match_is_an_error_that_shows_both_formats():
 
 def test_pairing_never_sees_labels_so_permuting_them_changes_nothing(tmp_path):
     from multimodal_deterioration.vitals import load_vitals
-    from conftest import make_vitals
+    from helpers import make_vitals
 
     arrays = make_vitals(ids=False)
     permuted = dict(arrays)

@@ -17,7 +17,6 @@ from helpers import fake_data, fake_experiment, fake_predictions
 from multimodal_deterioration import evaluation
 from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
 from multimodal_deterioration.decision_curve import net_benefit
-from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.experiment import (
     CONTROL_MODELS,
     ExperimentConfig,
@@ -183,22 +182,3 @@ def test_delong_is_clustered_exactly_when_test_ids_repeat():
         delong = results["statistics"]["delong_multimodal_vs_vital_only"]
         assert delong["method"] == method
         assert delong["clusters"] == (50 if ids else None)
-
-
-def test_the_checkpoint_predicts_calibrated_probabilities_with_its_saved_calibrator(tmp_path):
-    data = fake_data(sizes={"train": 60, "val": 40, "test": 40})
-    config = ExperimentConfig(TrainingConfig(epochs=1, batch_size=16), seeds=(3,))
-    experiment = run_experiment(data, config, torch.device("cpu"), log=None, progress=False)
-    model = experiment.models["multimodal"]
-    calibrator = fit_calibrator(data.splits["val"].y, model.val_prob, "isotonic")
-    arguments = (model.model_config, model.training, experiment.standardizer, 0.5, config.training)
-    test = data.splits["test"]
-
-    loaded = load_checkpoint(save_checkpoint(tmp_path / "a.pt", *arguments, calibrator=calibrator))
-    raw = loaded.predict(test.X_vital, test.X_text)
-    np.testing.assert_allclose(
-        loaded.predict(test.X_vital, test.X_text, calibrated=True), calibrator.transform(raw)
-    )
-    without = load_checkpoint(save_checkpoint(tmp_path / "b.pt", *arguments))
-    with pytest.raises(PipelineError, match="holds no calibrator"):
-        without.predict(test.X_vital, test.X_text, calibrated=True)

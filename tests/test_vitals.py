@@ -4,7 +4,7 @@ import pytest
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.vitals import load_vitals
 
-from conftest import make_vitals
+from helpers import make_vitals
 
 
 def save(tmp_path, arrays, name="processed_data.npz"):
