@@ -76,6 +76,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from .errors import PipelineError
 from .text import KEYWORD_PATTERN, keyword_of, split_notes
 from .vocabulary import KEYWORD_FAMILY_NAMES, NEGATION
 from .workers import in_worker_processes
@@ -380,15 +381,20 @@ def extract_features(
     if summaries is not None:
         summaries = list(summaries)
         if len(summaries) != n:
-            raise ValueError(f"got {len(summaries)} summaries for {n} texts")
+            raise PipelineError(
+                f"got {len(summaries)} summaries for {n} texts; pass one summary per note"
+            )
     if note_ids is not None:
         note_ids = list(note_ids)
         if len(note_ids) != n:
-            raise ValueError(f"got {len(note_ids)} note ids for {n} texts")
+            raise PipelineError(f"got {len(note_ids)} note ids for {n} texts; pass one id per note")
     if sentences is None:
         sentences = split_notes(texts, workers)
     elif len(sentences) != n:
-        raise ValueError(f"got sentences of {len(sentences)} notes for {n} texts")
+        raise PipelineError(
+            f"got sentences of {len(sentences)} notes for {n} texts; split the same notes with "
+            "text.split_notes"
+        )
 
     with tqdm(total=n, desc="Clinical features", unit="note", disable=not progress) as bar:
         counts = in_worker_processes(_keyword_counts, list(sentences), workers, bar.update)

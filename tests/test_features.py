@@ -12,6 +12,7 @@ from helpers import NOTE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.features import NEGATION_WINDOW_WORDS, extract_features
 from multimodal_deterioration.text import split_notes, split_sentences
 from multimodal_deterioration.vocabulary import (
@@ -510,9 +511,9 @@ def test_note_ids_are_passed_through():
 
 
 def test_mismatched_lengths_are_rejected():
-    with pytest.raises(ValueError, match="summaries"):
+    with pytest.raises(PipelineError, match="summaries"):
         extract_features(["a", "b"], summaries=[None])
-    with pytest.raises(ValueError, match="note ids"):
+    with pytest.raises(PipelineError, match="note ids"):
         extract_features(["a", "b"], note_ids=[1])
 
 
