@@ -41,12 +41,17 @@ ABLATIONS = default_of(StudyConfig, "ablations_setting")  # --ablations: auto | 
 ABLATIONS_AUTO_LIMIT = default_of(StudyConfig, "ablations_auto_limit")  # --ablations-auto-limit
 
 
-def parse_args(argv) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig, EvaluationSettings]:
+def parse_args(
+    argv,
+) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig, EvaluationSettings]:
     from multimodal_deterioration.cli import add_common_flags, add_setting_flags, build_settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     add_setting_flags(
-        parser, StudyConfig, {"data_file": DATA_FILE, "vitals_file": VITALS_FILE}, ["data_file", "vitals_file"]
+        parser,
+        StudyConfig,
+        {"data_file": DATA_FILE, "vitals_file": VITALS_FILE},
+        ["data_file", "vitals_file"],
     )
     add_common_flags(parser, OUT_DIR, DEVICE)
     training_flags = {
@@ -59,10 +64,16 @@ def parse_args(argv) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig,
     }
     add_setting_flags(parser, TrainingConfig, training_flags, list(training_flags))
     add_setting_flags(
-        parser, ExperimentConfig, {"dropout": DROPOUT, "standardize": STANDARDIZE}, ["dropout", "standardize"]
+        parser,
+        ExperimentConfig,
+        {"dropout": DROPOUT, "standardize": STANDARDIZE},
+        ["dropout", "standardize"],
     )
     parser.add_argument(
-        "--seed", type=int, default=None, help=f"a single seed (default: {SEEDS[0]}); same as --seeds SEED"
+        "--seed",
+        type=int,
+        default=None,
+        help=f"a single seed (default: {SEEDS[0]}); same as --seeds SEED",
     )
     parser.add_argument(
         "--seeds",

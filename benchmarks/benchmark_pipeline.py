@@ -45,9 +45,9 @@ from multimodal_deterioration.devices import DEVICE_CHOICES, resolve_device
 from multimodal_deterioration.embeddings import (
     DEFAULT_MODEL,
     TEXT_STRATEGIES,
+    default_batch_size,
     embed_notes,
     load_embedding_model,
-    default_batch_size,
     texts_to_encode,
 )
 from multimodal_deterioration.errors import PipelineError
@@ -72,8 +72,10 @@ SEED = 0
 def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from error
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
     return sizes
@@ -367,8 +369,10 @@ def dataloader_epoch(model, train, val, config: TrainingConfig, device: torch.de
     with torch.no_grad():
         logits = torch.cat(
             [
-                model(torch.as_tensor(val[0][i : i + 512]).to(device),
-                      torch.as_tensor(val[1][i : i + 512]).to(device)).cpu()
+                model(
+                    torch.as_tensor(val[0][i : i + 512]).to(device),
+                    torch.as_tensor(val[1][i : i + 512]).to(device),
+                ).cpu()
                 for i in range(0, len(val[2]), 512)
             ]
         )
@@ -526,8 +530,7 @@ def markdown(results: dict) -> str:
             lines.append(
                 f"| {row['variant']} | {row['samples']} | {row['val_samples']} "
                 f"| {row['seconds']:.2f} | {row['samples_per_second']:.0f} "
-                f"| {row['speed_vs_dataloader']:.2f}x | {row['peak_rss_mib']:.0f} |"
-                + gpu_cell(row)
+                f"| {row['speed_vs_dataloader']:.2f}x | {row['peak_rss_mib']:.0f} |" + gpu_cell(row)
             )
     lines += [
         "",

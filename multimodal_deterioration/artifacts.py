@@ -15,8 +15,9 @@ import os
 import platform
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,9 @@ def read_npz(path: Path, what: str, missing_fix: str, invalid_fix: str) -> dict[
             f"{what} {path} holds a damaged array ({first_line(error)}); {invalid_fix}"
         ) from error
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-        raise PipelineError(f"{what} {path} is damaged or truncated ({error}); {invalid_fix}") from error
+        raise PipelineError(
+            f"{what} {path} is damaged or truncated ({error}); {invalid_fix}"
+        ) from error
     # np.load hands back a zip member that is not a .npy file as raw bytes.
     not_arrays = sorted(key for key, value in arrays.items() if not isinstance(value, np.ndarray))
     if not_arrays:

@@ -14,8 +14,8 @@ resamples of several models take seconds.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -113,9 +113,7 @@ def _draw_resamples(
         lengths = group_sizes[drawn]
         # Position of every drawn row inside rows_by_group: its group's start plus 0..size-1.
         first_slot = np.cumsum(lengths) - lengths
-        positions = np.repeat(group_starts[drawn] - first_slot, lengths) + np.arange(
-            lengths.sum()
-        )
+        positions = np.repeat(group_starts[drawn] - first_slot, lengths) + np.arange(lengths.sum())
         yield rows_by_group[positions]
 
 
@@ -228,8 +226,8 @@ def _weighted_ranking_metrics(
     below_positives = _cumulative_weights(block.weights, model.positives_ascending)
 
     wins = below_negatives[model.negatives_below] + below_negatives[model.negatives_not_above]
-    auroc_values = 0.5 * np.einsum("ir,ir->r", positive_weights, wins) / (
-        positive_total * negative_total
+    auroc_values = (
+        0.5 * np.einsum("ir,ir->r", positive_weights, wins) / (positive_total * negative_total)
     )
 
     true_pos = positive_total - below_positives[model.positives_below]

@@ -113,7 +113,9 @@ class LoadedModel:
             )
         if self.standardizer is not None:
             X_vital = self.standardizer.transform(X_vital)
-        probabilities = predict_proba(self.network.to(device), X_vital, X_text, torch.device(device))
+        probabilities = predict_proba(
+            self.network.to(device), X_vital, X_text, torch.device(device)
+        )
         return self.calibrator.transform(probabilities) if calibrated else probabilities
 
 

@@ -9,9 +9,9 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .devices import DEVICE_CHOICES
 from .errors import PipelineError
@@ -20,7 +20,9 @@ from .settings import SettingError
 INTERRUPTED_EXIT_STATUS = 130  # the shell's convention for a process ended by Ctrl-C
 
 
-def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None, resume_hint: str) -> int:
+def run_cli(
+    main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None, resume_hint: str
+) -> int:
     """Run ``main``; turn anticipated errors into one stderr line and exit status 2.
 
     ``--debug`` shows the full traceback instead.

@@ -62,8 +62,7 @@ def _as_thresholds(thresholds) -> np.ndarray:
         )
     if values.size > 1 and not (np.diff(values) > 0).all():
         raise PipelineError(
-            "decision-curve thresholds must be strictly increasing; sort them and drop "
-            "duplicates"
+            "decision-curve thresholds must be strictly increasing; sort them and drop duplicates"
         )
     return values
 
@@ -144,8 +143,7 @@ def _curve_of(curve: Mapping, name: str) -> np.ndarray:
     curves = curve["net_benefit"]
     if name not in curves:
         raise PipelineError(
-            f"the decision curve has no model {name} (it has {', '.join(curves)}); fix the "
-            "name"
+            f"the decision curve has no model {name} (it has {', '.join(curves)}); fix the name"
         )
     return np.asarray(curves[name], dtype=np.float64)
 
@@ -192,7 +190,5 @@ def format_threshold_ranges(ranges: Sequence[tuple[float, float]]) -> str:
     one threshold reads ``"12%"``; no run reads ``"no threshold"``."""
     if not ranges:
         return "no threshold"
-    parts = [
-        f"{lo * 100:g}%" if lo == hi else f"{lo * 100:g}%-{hi * 100:g}%" for lo, hi in ranges
-    ]
+    parts = [f"{lo * 100:g}%" if lo == hi else f"{lo * 100:g}%-{hi * 100:g}%" for lo, hi in ranges]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -23,10 +23,10 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -422,7 +422,9 @@ class EmbeddingCache:
 
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        shard = self.directory / f"shard-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:20]}.npz"
+        shard = (
+            self.directory / f"shard-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:20]}.npz"
+        )
         save_npz(shard, compress=False, keys=np.array(keys), vectors=vectors.astype(np.float32))
 
 

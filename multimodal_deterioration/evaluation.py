@@ -575,9 +575,7 @@ def delong_test(y_true, prob_a, prob_b, groups=None) -> DeLongResult:
         (0.1111, 0.7237, 'DeLong')
     """
     y = _as_labels(y_true)
-    scores = np.vstack(
-        [_as_scores(prob_a, y.size, "prob_a"), _as_scores(prob_b, y.size, "prob_b")]
-    )
+    scores = np.vstack([_as_scores(prob_a, y.size, "prob_a"), _as_scores(prob_b, y.size, "prob_b")])
     _require_both_classes(y, "DeLong's test", minimum=2)
     clusters = _repeated_clusters(groups, y.size)
     v10, v01 = _structural_components(y, scores)

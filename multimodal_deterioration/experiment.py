@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from .model import ModelConfig, build_model
-from .settings import SettingError, check_settings, setting
 from .multimodal_data import MultimodalData
+from .settings import SettingError, check_settings, setting
 from .training import (
     TrainingConfig,
     TrainingResult,

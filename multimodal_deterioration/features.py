@@ -213,8 +213,7 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
 
     def joined(term: re.Match[str], start: int, end: int) -> bool:
         return (
-            term.lastgroup == "term"
-            and _ADVERBS_ONLY.fullmatch(sentence, start, end) is not None
+            term.lastgroup == "term" and _ADVERBS_ONLY.fullmatch(sentence, start, end) is not None
         )
 
     spans = []

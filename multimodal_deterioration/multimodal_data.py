@@ -109,7 +109,9 @@ class MultimodalData:
                 )
 
 
-def assemble(vitals: Vitals, embeddings: np.ndarray, pairing: Pairing, meta: dict) -> MultimodalData:
+def assemble(
+    vitals: Vitals, embeddings: np.ndarray, pairing: Pairing, meta: dict
+) -> MultimodalData:
     """Give every sample the aggregate of its notes' embeddings (a zero vector where it has none).
 
     ``mean``: the L2-normalised mean of the notes' embeddings; ``last``: the most recent note's.

@@ -93,12 +93,16 @@ class Pairing:
 
 def resolve_method(method: str, samples_have_ids: bool, notes_have_ids: bool) -> str:
     if method not in PAIRING_METHODS:
-        raise PipelineError(f"unknown pairing {method!r}; choose one of {', '.join(PAIRING_METHODS)}")
+        raise PipelineError(
+            f"unknown pairing {method!r}; choose one of {', '.join(PAIRING_METHODS)}"
+        )
     if method == "auto":
         return "id" if samples_have_ids and notes_have_ids else "random"
     if method == "id" and not (samples_have_ids and notes_have_ids):
-        missing = "the vitals file has no ids_train/ids_val/ids_test" if not samples_have_ids else (
-            "the notes have no id column (pass --id-column)"
+        missing = (
+            "the vitals file has no ids_train/ids_val/ids_test"
+            if not samples_have_ids
+            else ("the notes have no id column (pass --id-column)")
         )
         raise PipelineError(f"--pairing id needs ids on both sides, but {missing}")
     return method
@@ -181,7 +185,9 @@ def pool_sizes(n_notes: int, split_sizes: dict[str, int]) -> dict[str, int]:
         return dict(split_sizes)
     quotas = {split: n_notes * size / total for split, size in split_sizes.items()}
     sizes = {split: max(1, int(quota)) for split, quota in quotas.items()}
-    by_remainder = sorted(quotas, key=lambda split: quotas[split] - int(quotas[split]), reverse=True)
+    by_remainder = sorted(
+        quotas, key=lambda split: quotas[split] - int(quotas[split]), reverse=True
+    )
     for split in by_remainder:
         if sum(sizes.values()) >= n_notes:
             break
@@ -200,7 +206,9 @@ def _cut_into_pools(order: np.ndarray, sizes: dict[str, int]) -> dict[str, np.nd
     return pools
 
 
-def _fill_from_pool(pool: np.ndarray, n_samples: int, rng: np.random.Generator | None) -> np.ndarray:
+def _fill_from_pool(
+    pool: np.ndarray, n_samples: int, rng: np.random.Generator | None
+) -> np.ndarray:
     """Give ``n_samples`` samples notes from ``pool``, each note used as evenly as possible."""
     repeats = -(-n_samples // len(pool))
     if rng is None:

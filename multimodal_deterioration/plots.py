@@ -61,7 +61,9 @@ def save_figure(figure: plt.Figure, path_stem: str | os.PathLike) -> list[Path]:
             paths.append(
                 write_atomically(
                     final,
-                    lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight"),
+                    lambda tmp, fmt=fmt: figure.savefig(
+                        tmp, format=fmt, dpi=DPI, bbox_inches="tight"
+                    ),
                 )
             )
     finally:

@@ -178,7 +178,9 @@ def prepare(
             other_columns=[(column, flag) for column, flag in named if column is not None],
         )
         method = resolve_method(config.pairing, vitals.has_ids, source.id_column is not None)
-        log.say(f"{source.source} [{source.split}]: {len(source)} notes; pairing will be {method!r}")
+        log.say(
+            f"{source.source} [{source.split}]: {len(source)} notes; pairing will be {method!r}"
+        )
 
     with log.stage("Pairing notes with vitals"):
         pairing, notes = pair_notes_with_vitals(vitals, source, method, config.seed, rule)

@@ -72,7 +72,7 @@ def signed(value: float, digits: int = 4) -> str:
 
 
 def p_value(p: float) -> str:
-    """"p = 0.123", or "p < 0.001" below :data:`P_VALUE_FLOOR`."""
+    """ "p = 0.123", or "p < 0.001" below :data:`P_VALUE_FLOOR`."""
     return f"p < {P_VALUE_FLOOR:g}" if p < P_VALUE_FLOOR else f"p = {p:.3f}"
 
 
@@ -141,7 +141,9 @@ def write_figures(
         figures["reliability_recalibrated"] = plots.plot_reliability_diagram(
             y_test,
             {
-                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['recalibrated']['test']['ece_after']:.3f})": recalibrated[m]
+                f"{DISPLAY_NAMES[m]} (ECE {results['metrics'][m]['recalibrated']['test']['ece_after']:.3f})": recalibrated[
+                    m
+                ]
                 for m in RELIABILITY_MODELS
             },
             out_dir / FIGURE_STEMS["reliability_recalibrated"],
@@ -232,7 +234,10 @@ def delong_sentence(results: Results) -> str:
 def recalibration_sentence(results: Results) -> str:
     """Why and how the probabilities were recalibrated on the validation split."""
     recalibrated = results["metrics"]["multimodal"]["recalibrated"]
-    method = {"platt": "Platt scaling (logistic regression on the logit)", "isotonic": "isotonic regression"}
+    method = {
+        "platt": "Platt scaling (logistic regression on the logit)",
+        "isotonic": "isotonic regression",
+    }
     return (
         f"Because the class-weighted loss inflates the predicted probabilities, each model was "
         f"also recalibrated by {method.get(recalibrated['method'], recalibrated['method'])} "

@@ -22,9 +22,8 @@ from .bootstrap import (
     bootstrap_confidence_intervals,
 )
 from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
-from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
 from .errors import PipelineError
-from .settings import check_settings, setting
+from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
 from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
@@ -44,6 +43,7 @@ from .results_schema import (
     Results,
     SeedSummary,
 )
+from .settings import check_settings, setting
 
 REFERENCE_THRESHOLD = 0.5
 # A within-class note shuffle keeps only what the notes say about the label as a class. When it

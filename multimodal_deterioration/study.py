@@ -59,7 +59,8 @@ class StudyConfig:
     # "auto" runs the controls while training samples x seeds stays at or under this, where they
     # cost minutes on a laptop rather than hours.
     ablations_auto_limit: int = setting(
-        20_000, "the training samples x seeds up to which --ablations auto runs the controls",
+        20_000,
+        "the training samples x seeds up to which --ablations auto runs the controls",
         minimum=1,
     )
     resplits: int | None = setting(
@@ -230,8 +231,7 @@ def print_summary(results: dict) -> None:
     pairing = meta.get("pairing", {})
     seeds = results["seeds"]
     print(
-        f"\n== Summary\n{banner}Test samples: {results['test_samples']} "
-        f"(seed {seeds['main_seed']})"
+        f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})"
     )
     for name, metrics in results["metrics"].items():
         low, high = ci[name]["auroc"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -208,7 +209,10 @@ def _checked_split(split: Split, name: str) -> Split:
 
 
 def _predict_logits(
-    model: nn.Module, X_vital: np.ndarray, X_text: np.ndarray, device: torch.device,
+    model: nn.Module,
+    X_vital: np.ndarray,
+    X_text: np.ndarray,
+    device: torch.device,
     batch_size: int = PREDICTION_BATCH_SIZE,
 ) -> torch.Tensor:
     """Logits in eval mode without gradients, returned on the CPU."""
@@ -228,7 +232,10 @@ def _predict_logits(
 
 
 def predict_proba(
-    model: nn.Module, X_vital: np.ndarray, X_text: np.ndarray, device: torch.device,
+    model: nn.Module,
+    X_vital: np.ndarray,
+    X_text: np.ndarray,
+    device: torch.device,
     batch_size: int = PREDICTION_BATCH_SIZE,
 ) -> np.ndarray:
     """Predicted probability of deterioration per sample (float64)."""
@@ -263,8 +270,13 @@ def training_step(
 
 
 def _train_one_epoch(
-    model: nn.Module, optimizer: torch.optim.Optimizer, split: Split, pos_weight: torch.Tensor,
-    config: TrainingConfig, generator: torch.Generator, device: torch.device,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    split: Split,
+    pos_weight: torch.Tensor,
+    config: TrainingConfig,
+    generator: torch.Generator,
+    device: torch.device,
 ) -> float:
     """One pass over shuffled batches; returns the mean training loss per sample."""
     model.train()
@@ -272,7 +284,7 @@ def _train_one_epoch(
     order = torch.randperm(labels.shape[0], generator=generator)
     total_loss = 0.0
     for start in range(0, labels.shape[0], config.batch_size):
-        batch = order[start:start + config.batch_size]
+        batch = order[start : start + config.batch_size]
         loss = training_step(
             model,
             optimizer,
@@ -311,9 +323,7 @@ class GraphedEpochs:
     ) -> None:
         self.model, self.optimizer, self.config, self.device = model, optimizer, config, device
         self.pos_weight, self.capture, self.log = pos_weight, capture, log
-        self.vitals, self.text, self.labels = (
-            torch.as_tensor(array).to(device) for array in split
-        )
+        self.vitals, self.text, self.labels = (torch.as_tensor(array).to(device) for array in split)
         size = min(config.batch_size, self.labels.shape[0])
         self.batch = (
             torch.empty((size, *self.vitals.shape[1:]), device=device),
@@ -332,13 +342,18 @@ class GraphedEpochs:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         full = n - n % self.config.batch_size
         for start in range(0, full, self.config.batch_size):
-            loss = self._full_batch(order[start:start + self.config.batch_size])
+            loss = self._full_batch(order[start : start + self.config.batch_size])
             total += loss.detach().double() * self.config.batch_size
         if full < n:
             index = order[full:]
             loss = training_step(
-                self.model, self.optimizer, self.vitals[index], self.text[index],
-                self.labels[index], self.pos_weight, self.config.grad_clip,
+                self.model,
+                self.optimizer,
+                self.vitals[index],
+                self.text[index],
+                self.labels[index],
+                self.pos_weight,
+                self.config.grad_clip,
             )
             total += loss.detach().double() * index.shape[0]
         return total.item() / n
@@ -358,14 +373,16 @@ class GraphedEpochs:
 
     def _eager_step(self) -> torch.Tensor:
         if not self.capture:
-            return training_step(self.model, self.optimizer, *self.batch, self.pos_weight,
-                                 self.config.grad_clip)
+            return training_step(
+                self.model, self.optimizer, *self.batch, self.pos_weight, self.config.grad_clip
+            )
         # Warm-up steps run on a side stream, as capture requires.
         side = torch.cuda.Stream(self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
-            loss = training_step(self.model, self.optimizer, *self.batch, self.pos_weight,
-                                 self.config.grad_clip)
+            loss = training_step(
+                self.model, self.optimizer, *self.batch, self.pos_weight, self.config.grad_clip
+            )
         torch.cuda.current_stream(self.device).wait_stream(side)
         return loss
 
@@ -377,14 +394,19 @@ class GraphedEpochs:
             self.optimizer.zero_grad(set_to_none=True)
             with torch.cuda.graph(graph):
                 self.graph_loss = training_step(
-                    self.model, self.optimizer, *self.batch, self.pos_weight,
+                    self.model,
+                    self.optimizer,
+                    *self.batch,
+                    self.pos_weight,
                     self.config.grad_clip,
                 )
         except RuntimeError as error:
             self.capture, self.graph_loss = False, None
             if self.log is not None:
-                self.log(f"CUDA graph capture failed ({str(error).splitlines()[0]}); "
-                         "training continues eagerly")
+                self.log(
+                    f"CUDA graph capture failed ({str(error).splitlines()[0]}); "
+                    "training continues eagerly"
+                )
             return False
         self.graph = graph
         return True
@@ -436,8 +458,7 @@ def train_model(
     device_pos_weight = pos_weight.to(device)
     graphed = None
     if device.type == "cuda" and config.cuda_graph:
-        graphed = GraphedEpochs(model, optimizer, train, device_pos_weight, config, device,
-                                log=log)
+        graphed = GraphedEpochs(model, optimizer, train, device_pos_weight, config, device, log=log)
     prediction_batch = (
         CUDA_PREDICTION_BATCH_SIZE if device.type == "cuda" else PREDICTION_BATCH_SIZE
     )
@@ -452,7 +473,9 @@ def train_model(
     # epochs run would call that "ran all epochs" and hide that training had plateaued.
     stopped_early = False
     with tqdm(
-        range(1, config.epochs + 1), desc=f"training {description}", unit="epoch",
+        range(1, config.epochs + 1),
+        desc=f"training {description}",
+        unit="epoch",
         disable=not progress,
     ) as epochs:
         for epoch in epochs:
@@ -491,7 +514,8 @@ def train_model(
     if emit is not None:
         reason = (
             f"stopped early after {config.patience} epochs without improvement"
-            if stopped_early else f"ran all {config.epochs} epochs"
+            if stopped_early
+            else f"ran all {config.epochs} epochs"
         )
         emit(
             f"{description}: {reason}; restored epoch {stopper.best_epoch} "
@@ -511,7 +535,8 @@ def _epoch_summary(
 ) -> str:
     best = (
         f"{stopper.best_score:.4f} (epoch {stopper.best_epoch})"
-        if stopper.best_epoch is not None else "none yet"
+        if stopper.best_epoch is not None
+        else "none yet"
     )
     return (
         f"{description} epoch {record.epoch:>3}/{total_epochs}  "

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from helpers import make_vitals, note_records, write_jsonl
+
 
 @pytest.fixture
 def notes_file(tmp_path) -> Path:

@@ -79,9 +79,7 @@ def fake_experiment(
     )
 
 
-def informative_probabilities(
-    y: np.ndarray, strength: float, seed: int
-) -> np.ndarray:
+def informative_probabilities(y: np.ndarray, strength: float, seed: int) -> np.ndarray:
     """Probabilities that rank positives higher by ``strength`` standard deviations."""
     rng = np.random.default_rng(seed)
     logits = strength * (y - 0.5) + rng.normal(size=y.size)
@@ -202,7 +200,9 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def make_vitals(sizes=(20, 6, 6), n_steps=5, n_features=6, ids=True, seed=0) -> dict[str, np.ndarray]:
+def make_vitals(
+    sizes=(20, 6, 6), n_steps=5, n_features=6, ids=True, seed=0
+) -> dict[str, np.ndarray]:
     """A small processed_data.npz payload; ids P000.. run across the splits in order."""
     rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray] = {}
@@ -217,7 +217,9 @@ def make_vitals(sizes=(20, 6, 6), n_steps=5, n_features=6, ids=True, seed=0) -> 
     return arrays
 
 
-def run_script(script: str, *args: str, cwd: Path | None = None, timeout: int = 600, env_extra=None):
+def run_script(
+    script: str, *args: str, cwd: Path | None = None, timeout: int = 600, env_extra=None
+):
     """Run one of the two entry points as a user would, offline."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     env.update(env_extra or {})

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-from helpers import make_scores
 from sklearn.metrics import average_precision_score, brier_score_loss, recall_score, roc_auc_score
 
 from multimodal_deterioration.bootstrap import (
@@ -24,6 +23,8 @@ from multimodal_deterioration.evaluation import (
     threshold_metrics,
     youden_threshold,
 )
+
+from helpers import make_scores
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def grouped_rows():
     patient = np.repeat(np.arange(60) * 7 + 100, sizes)  # ids need not be 0..n-1
     deteriorates = rng.random(60) < 0.3
     y = np.zeros(patient.size, dtype=int)
-    for k, (pid, bad) in enumerate(zip(np.arange(60) * 7 + 100, deteriorates)):
+    for pid, bad in zip(np.arange(60) * 7 + 100, deteriorates):
         rows = np.flatnonzero(patient == pid)
         if bad:
             y[rows[-1]] = 1  # only the last window before deterioration is positive

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import fake_data, tiny_data, with_non_finite
 
 from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
 from multimodal_deterioration.errors import PipelineError
@@ -14,6 +13,8 @@ from multimodal_deterioration.experiment import ExperimentConfig, run_experiment
 from multimodal_deterioration.model import ModelConfig, build_model
 from multimodal_deterioration.recalibration import fit_calibrator
 from multimodal_deterioration.training import TrainingConfig, TrainingResult, VitalStandardizer
+
+from helpers import fake_data, tiny_data, with_non_finite
 
 TINY = tiny_data()
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import make_vitals, note_records, run_script, tiny_data, with_non_finite, write_jsonl
 
 from multimodal_deterioration import artifacts
 from multimodal_deterioration.errors import PipelineError
@@ -27,6 +26,8 @@ from multimodal_deterioration.training import (
     train_model,
 )
 from multimodal_deterioration.vitals import load_vitals
+
+from helpers import make_vitals, note_records, run_script, tiny_data, with_non_finite, write_jsonl
 
 # Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
 pytestmark = pytest.mark.slow
@@ -89,7 +90,6 @@ def save_vitals(directory: Path, **changes) -> Path:
 
 def save_notes(directory: Path) -> Path:
     return write_jsonl(directory / "n.jsonl", note_records())
-
 
 
 VITALS = make_vitals(ids=False)
@@ -198,9 +198,12 @@ PREPARE_FAILURES = [
     ),
     pytest.param(
         lambda d: (
-            save_vitals(d, ids_train=np.array([f"X{i}" for i in range(20)]),
-                        ids_val=np.array([f"Y{i}" for i in range(6)]),
-                        ids_test=np.array([f"Z{i}" for i in range(6)])),
+            save_vitals(
+                d,
+                ids_train=np.array([f"X{i}" for i in range(20)]),
+                ids_val=np.array([f"Y{i}" for i in range(6)]),
+                ids_test=np.array([f"Z{i}" for i in range(6)]),
+            ),
             save_notes(d),
             ["--id-column", "patient_id", "--pairing", "id"],
         ),

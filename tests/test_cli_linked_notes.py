@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from helpers import run_script
 
 # Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.

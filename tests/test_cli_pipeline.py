@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import make_vitals, naive_delong, note_records, run_script, write_jsonl
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
 from multimodal_deterioration.checkpoint import load_checkpoint
 from multimodal_deterioration.multimodal_data import load_multimodal_data
+
+from helpers import make_vitals, naive_delong, note_records, run_script, write_jsonl
 
 # Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
 pytestmark = pytest.mark.slow
@@ -173,9 +174,10 @@ def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
     embeddings = np.load(demo_dir / "clinical_embeddings.npy")
     written = pd.read_json(demo_dir / "demo_inputs" / "demo_notes.jsonl", lines=True, dtype=False)
     assert "Discharge summary" not in set(raw["category"])
-    with np.load(demo_dir / "demo_inputs" / "processed_data.npz") as vitals, np.load(
-        demo_dir / "multimodal_data.npz"
-    ) as npz:
+    with (
+        np.load(demo_dir / "demo_inputs" / "processed_data.npz") as vitals,
+        np.load(demo_dir / "multimodal_data.npz") as npz,
+    ):
         pairing = json.loads(str(npz["meta"]))["pairing"]
         discharges = int((written["category"] == "Discharge summary").sum())
         assert sum(pairing["notes_after_prediction_time"].values()) == discharges > 0
@@ -290,8 +292,9 @@ def test_the_decision_curve_and_calibrated_predictions_follow_the_saved_calibrat
     mapped through the checkpoint's calibrator, which was fitted on validation only."""
     model = load_checkpoint(trained_dir / "best_multimodal_model.pt")
     assert model.calibrator is not None
-    assert model.calibrator.to_dict()["parameters"] == (
-        results["metrics"]["multimodal"]["recalibrated"]["parameters"]
+    assert (
+        model.calibrator.to_dict()["parameters"]
+        == (results["metrics"]["multimodal"]["recalibrated"]["parameters"])
     )
     test = load_multimodal_data(trained_dir / "multimodal_data.npz").splits["test"]
     calibrated = model.predict(test.X_vital, test.X_text, calibrated=True)
@@ -313,9 +316,9 @@ def test_the_results_table_files_hold_the_json_numbers(trained_dir, results):
     for row in table.itertuples():
         metrics = results["metrics"][row.model]
         assert row.auroc == metrics["auroc"]
-        assert [row.auroc_ci_low, row.auroc_ci_high] == results["confidence_intervals"][
-            row.model
-        ]["auroc"]
+        assert [row.auroc_ci_low, row.auroc_ci_high] == results["confidence_intervals"][row.model][
+            "auroc"
+        ]
         assert row.threshold == metrics["at_validation_threshold"]["threshold"]
     tex = (trained_dir / "multimodal_results_table.tex").read_text()
     assert "\\toprule" in tex and "\\caption" in tex

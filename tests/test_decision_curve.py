@@ -101,8 +101,10 @@ def test_a_perfect_model_has_net_benefit_equal_to_the_prevalence_at_every_thresh
     y, _ = random_cohort(seed=3)
     thresholds = np.concatenate([[0.001], DEFAULT_THRESHOLDS, [0.9, 0.999]])
     np.testing.assert_allclose(
-        net_benefit(y, y.astype(float), thresholds), np.full(thresholds.size, y.mean()),
-        rtol=0, atol=1e-15,
+        net_benefit(y, y.astype(float), thresholds),
+        np.full(thresholds.size, y.mean()),
+        rtol=0,
+        atol=1e-15,
     )
 
 
@@ -139,8 +141,18 @@ def test_treat_all_reproduces_a_published_table():
     # PMC6993280, Table 4 (HCC in cirrhotic patients with AFP < 400 ug/L): "intervention to
     # all patients" at a prevalence of 0.3, printed to three decimals.
     published = {
-        0.03: 0.278, 0.05: 0.263, 0.08: 0.239, 0.10: 0.222, 0.20: 0.125, 0.30: 0.000,
-        0.40: -0.167, 0.50: -0.400, 0.60: -0.750, 0.70: -1.333, 0.80: -2.500, 0.90: -6.000,
+        0.03: 0.278,
+        0.05: 0.263,
+        0.08: 0.239,
+        0.10: 0.222,
+        0.20: 0.125,
+        0.30: 0.000,
+        0.40: -0.167,
+        0.50: -0.400,
+        0.60: -0.750,
+        0.70: -1.333,
+        0.80: -2.500,
+        0.90: -6.000,
         0.96: -16.50,
     }
     y = np.array([1] * 3 + [0] * 7)

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from helpers import REPO_ROOT
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -32,6 +31,8 @@ from multimodal_deterioration import demo
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.features import extract_features
 from multimodal_deterioration.vitals import load_vitals
+
+from helpers import REPO_ROOT
 
 SMALL_COHORT = 200
 SIGNAL_COHORT = 2000  # the default demo size, where the module's design numbers were tuned

@@ -17,10 +17,11 @@ import time
 
 import numpy as np
 import pytest
-from helpers import NOTE_TEXTS, REPO_ROOT, make_vitals, note_records, run_script, write_jsonl
 
 from multimodal_deterioration.cli import INTERRUPTED_EXIT_STATUS
 from multimodal_deterioration.embeddings import CACHE_DIR_NAME
+
+from helpers import NOTE_TEXTS, REPO_ROOT, make_vitals, note_records, run_script, write_jsonl
 
 # Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
 pytestmark = pytest.mark.slow

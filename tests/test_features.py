@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import NOTE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,8 @@ from multimodal_deterioration.vocabulary import (
     SYMPTOM_KEYWORDS,
 )
 from multimodal_deterioration.workers import NOTES_PER_TASK
+
+from helpers import NOTE_TEXTS
 
 EXPECTED_COLUMNS = [
     "note_id",
@@ -273,9 +274,10 @@ def test_termination_right_after_the_trigger_belongs_to_the_negated_phrase(text)
 
 
 def test_relative_pronoun_opening_the_post_negation_does_not_end_its_scope():
-    assert features_of("Sepsis, which was excluded on day 2, had been suspected.")[
-        "has_deterioration"
-    ] == 0
+    assert (
+        features_of("Sepsis, which was excluded on day 2, had been suspected.")["has_deterioration"]
+        == 0
+    )
 
 
 def test_was_ruled_out_for_negates_what_follows():
@@ -468,7 +470,7 @@ def test_summary_missing_a_key_gives_nan_for_that_count_only():
 
 
 @pytest.mark.parametrize(
-    "summary", [None, float("nan"), "", "not json", "{\"symptoms\": [", "[1, 2]", "null", 42]
+    "summary", [None, float("nan"), "", "not json", '{"symptoms": [', "[1, 2]", "null", 42]
 )
 def test_invalid_or_missing_summary_gives_nan(summary):
     symptoms, treatments = summary_counts(summary)

@@ -32,9 +32,7 @@ def lstm_parameters(n_features: int, hidden: int, layers: int) -> int:
 
 def expected_parameter_count(kind: str, n_features: int, text_dim: int = 384) -> int:
     vital = (
-        lstm_parameters(n_features, 128, 2)
-        + linear_parameters(128, 64)
-        + linear_parameters(64, 32)
+        lstm_parameters(n_features, 128, 2) + linear_parameters(128, 64) + linear_parameters(64, 32)
     )
     text = linear_parameters(text_dim, 64) + linear_parameters(64, 32)
     fusion_head = linear_parameters(64, 32) + linear_parameters(32, 16) + linear_parameters(16, 1)

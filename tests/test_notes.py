@@ -1,9 +1,8 @@
+import numpy as np
 import pandas as pd
 import pytest
 
 from multimodal_deterioration.errors import PipelineError
-import numpy as np
-
 from multimodal_deterioration.notes import load_notes, open_notes
 
 from helpers import note_records, write_jsonl
@@ -12,7 +11,14 @@ from helpers import note_records, write_jsonl
 def test_local_jsonl_loads_in_file_order_with_all_columns(notes_file):
     notes = load_notes(notes_file=notes_file)
     assert len(notes) == 30
-    assert list(notes.table.columns) == ["idx", "note", "full_note", "conversation", "summary", "patient_id"]
+    assert list(notes.table.columns) == [
+        "idx",
+        "note",
+        "full_note",
+        "conversation",
+        "summary",
+        "patient_id",
+    ]
     assert notes.table["idx"].tolist() == list(range(30))
 
 

@@ -8,7 +8,9 @@ SIZES = {"train": 70, "val": 15, "test": 15}
 
 
 def all_indices(pairing):
-    return {split: set(index[index != NO_NOTE].tolist()) for split, index in pairing.note_index.items()}
+    return {
+        split: set(index[index != NO_NOTE].tolist()) for split, index in pairing.note_index.items()
+    }
 
 
 def assert_no_note_in_two_splits(pairing):
@@ -70,7 +72,11 @@ def test_random_pairing_is_seeded():
 
 
 def test_pairing_by_id_links_each_sample_to_its_own_note():
-    sample_ids = {"train": np.array(["a", "b", "c"]), "val": np.array(["d"]), "test": np.array(["e", "zz"])}
+    sample_ids = {
+        "train": np.array(["a", "b", "c"]),
+        "val": np.array(["d"]),
+        "test": np.array(["e", "zz"]),
+    }
     note_ids = ["e", "d", "c", "b", "a", "unused"]
     pairing = pair_by_id(sample_ids, note_ids)
     assert pairing.note_index["train"].tolist() == [4, 3, 2]
@@ -100,7 +106,9 @@ def test_id_pairing_reports_patients_shared_between_splits():
 
 def test_a_repeated_note_id_without_times_is_refused_not_silently_reduced_to_one_note():
     sample_ids = {"train": np.array(["a", "b"]), "val": np.array(["c"]), "test": np.array(["d"])}
-    with pytest.raises(PipelineError, match="--time-column.*--exclude-category.*--allow-untimed-notes"):
+    with pytest.raises(
+        PipelineError, match="--time-column.*--exclude-category.*--allow-untimed-notes"
+    ):
         pair_by_id(sample_ids, ["a", "b", "c", "d", "a"])
 
 
@@ -113,11 +121,14 @@ def test_one_note_methods_refuse_the_linked_notes_options():
 
 def test_id_pairing_with_no_match_is_an_error_that_shows_both_formats():
     with pytest.raises(PipelineError, match=r"sample '1'.*note 'P1'"):
-        pair_by_id({"train": np.array(["1"]), "val": np.array(["2"]), "test": np.array(["3"])}, ["P1"])
+        pair_by_id(
+            {"train": np.array(["1"]), "val": np.array(["2"]), "test": np.array(["3"])}, ["P1"]
+        )
 
 
 def test_pairing_never_sees_labels_so_permuting_them_changes_nothing(tmp_path):
     from multimodal_deterioration.vitals import load_vitals
+
     from helpers import make_vitals
 
     arrays = make_vitals(ids=False)

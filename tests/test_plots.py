@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.figure
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -201,7 +201,7 @@ def test_pr_legend_states_the_positive_rate(tmp_path, predictions, captured):
 def test_roc_curve_ends_at_the_corners(tmp_path, predictions, captured):
     draw("roc", tmp_path / "roc", predictions)
     (figure,) = captured
-    line = next(l for l in figure.axes[0].get_lines() if l.get_label() == MODEL_LABELS[0])
+    line = next(c for c in figure.axes[0].get_lines() if c.get_label() == MODEL_LABELS[0])
     x, y = line.get_data()
     assert (x[0], y[0]) == (0.0, 0.0) and (x[-1], y[-1]) == (1.0, 1.0)
 

@@ -66,7 +66,10 @@ def test_platt_parameters_equal_an_independent_maximum_likelihood_fit():
         return np.array([residual.sum(), residual @ x])
 
     reference = minimize(
-        negative_log_likelihood, [0.0, 1.0], jac=gradient, method="BFGS",
+        negative_log_likelihood,
+        [0.0, 1.0],
+        jac=gradient,
+        method="BFGS",
         options={"gtol": 1e-8},
     )
     # BFGS may report precision loss this close to the optimum; the score equations decide.
@@ -101,8 +104,12 @@ def test_platt_recovers_a_known_miscalibration_and_improves_test_calibration():
 def test_platt_transform_is_the_logistic_map_on_clipped_logits():
     calibrator = Calibrator("platt", {"slope": 1.7, "intercept": -0.3})
     p = np.array([0.0, 1e-9, 0.2, 0.5, 0.93, 1.0])
-    expected = 1 / (1 + np.exp(-(-0.3 + 1.7 * np.log(np.clip(p, 1e-6, 1 - 1e-6)
-                                                       / (1 - np.clip(p, 1e-6, 1 - 1e-6))))))
+    expected = 1 / (
+        1
+        + np.exp(
+            -(-0.3 + 1.7 * np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6))))
+        )
+    )
     np.testing.assert_allclose(calibrator.transform(p), expected, rtol=1e-12)
 
 
@@ -142,9 +149,7 @@ def test_isotonic_improves_test_calibration_of_a_miscalibrated_model():
 
 
 @pytest.mark.parametrize("method", RECALIBRATION_METHODS)
-def test_a_stored_calibrator_transforms_identically_after_torch_weights_only_load(
-    method, tmp_path
-):
+def test_a_stored_calibrator_transforms_identically_after_torch_weights_only_load(method, tmp_path):
     y, p = miscalibrated(1000, seed=9)
     calibrator = fit_calibrator(y, p, method)
     stored = calibrator.to_dict()

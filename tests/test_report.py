@@ -120,9 +120,10 @@ def test_the_summary_carries_each_controls_difference_intervals():
     results = results_with(aurocs(0.81))
     summary = control_summary(results, CONTROL_NAMES)
     entry = summary["notes_shuffled"]
-    assert entry["gain_vs_vital_only_ci"] == results["confidence_intervals"][
-        "notes_shuffled_minus_vital_only"
-    ]["auroc"]
+    assert (
+        entry["gain_vs_vital_only_ci"]
+        == results["confidence_intervals"]["notes_shuffled_minus_vital_only"]["auroc"]
+    )
     assert entry["fused_minus_control"] == pytest.approx(0.10)
     assert entry["fused_minus_control_ci"] == [0.02, 0.2]
 
@@ -178,7 +179,9 @@ def linked_pairing(timing_checked: bool, warnings=()) -> dict:
         "timing_checked": timing_checked,
         "candidate_links": per_split(100),
         "eligible_links": per_split(60),
-        "notes_excluded_by_category": {s: {"Discharge summary": n} for s, n in per_split(10).items()},
+        "notes_excluded_by_category": {
+            s: {"Discharge summary": n} for s, n in per_split(10).items()
+        },
         "notes_without_time": per_split(5),
         "notes_after_prediction_time": per_split(20),
         "notes_outside_window": per_split(5),
@@ -190,7 +193,9 @@ def report_inputs(pairing: dict) -> dict:
     return {
         "meta": {"pairing": pairing},
         "reported_baseline_auroc": 0.85,
-        "metrics": {name: {"expected_calibration_error": 0.1} for name in ("multimodal", "vital_only")},
+        "metrics": {
+            name: {"expected_calibration_error": 0.1} for name in ("multimodal", "vital_only")
+        },
     }
 
 

@@ -110,7 +110,9 @@ def test_a_redraw_is_fixed_by_its_seed_and_differs_between_seeds():
     data = make_data()
     first, again, other = resplit(data, 3), resplit(data, 3), resplit(data, 4)
     for name in SPLITS:
-        np.testing.assert_array_equal(fingerprint(first.splits[name]), fingerprint(again.splits[name]))
+        np.testing.assert_array_equal(
+            fingerprint(first.splits[name]), fingerprint(again.splits[name])
+        )
     assert not np.array_equal(fingerprint(first.splits["test"]), fingerprint(other.splits["test"]))
 
 
@@ -135,7 +137,9 @@ def test_a_redraw_that_leaves_a_split_without_positives_is_refused():
 @pytest.mark.parametrize("k", [0, 1, 2.5, True])
 def test_fewer_than_two_resplits_or_a_non_integer_is_refused(k):
     with pytest.raises(PipelineError, match="at least 2"):
-        run_resplits(make_data(), ExperimentConfig(training=QUICK), k, CPU, log=None, progress=False)
+        run_resplits(
+            make_data(), ExperimentConfig(training=QUICK), k, CPU, log=None, progress=False
+        )
 
 
 @pytest.fixture(scope="module")

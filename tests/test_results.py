@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import fake_data, fake_experiment, fake_predictions
 from multimodal_deterioration import evaluation
 from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
 from multimodal_deterioration.decision_curve import net_benefit
@@ -26,6 +25,8 @@ from multimodal_deterioration.experiment import (
 from multimodal_deterioration.recalibration import fit_calibrator
 from multimodal_deterioration.results import EvaluationSettings, build_results
 from multimodal_deterioration.training import TrainingConfig
+
+from helpers import fake_data, fake_experiment, fake_predictions
 
 SETTINGS = EvaluationSettings(bootstrap_resamples=200)
 

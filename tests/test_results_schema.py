@@ -16,7 +16,6 @@ from typing import Any, Literal, NotRequired, Union, get_args, get_origin, get_t
 import numpy as np
 import pytest
 import torch
-from helpers import fake_data, fake_experiment, fake_predictions
 
 from multimodal_deterioration.experiment import ExperimentConfig
 from multimodal_deterioration.report import FIGURE_STEMS
@@ -27,6 +26,8 @@ from multimodal_deterioration.settings import as_record
 from multimodal_deterioration.study import OUTPUT_FILES, StudyConfig
 from multimodal_deterioration.tables import CSV_FILENAME, TEX_FILENAME
 from multimodal_deterioration.training import TrainingConfig
+
+from helpers import fake_data, fake_experiment, fake_predictions
 
 SETTINGS = EvaluationSettings(bootstrap_resamples=50)
 PLAIN_TYPES = (bool, int, float, str)

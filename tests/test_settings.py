@@ -8,7 +8,6 @@ import importlib.util
 from types import ModuleType
 
 import pytest
-from helpers import REPO_ROOT
 
 from multimodal_deterioration.cli import flag_of
 from multimodal_deterioration.experiment import ExperimentConfig
@@ -18,6 +17,8 @@ from multimodal_deterioration.results import EvaluationSettings
 from multimodal_deterioration.settings import SettingError, as_record, default_of
 from multimodal_deterioration.study import StudyConfig
 from multimodal_deterioration.training import TrainingConfig
+
+from helpers import REPO_ROOT
 
 SCRIPT_SETTINGS = {
     "train_multimodal_lstm.py": (TrainingConfig, ExperimentConfig, EvaluationSettings, StudyConfig),

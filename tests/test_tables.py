@@ -16,7 +16,6 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import fake_data, fake_experiment, fake_predictions
 
 from multimodal_deterioration import evaluation
 from multimodal_deterioration.results import (
@@ -32,6 +31,8 @@ from multimodal_deterioration.tables import (
     results_table_frame,
     write_results_tables,
 )
+
+from helpers import fake_data, fake_experiment, fake_predictions
 
 # The model made to flag nobody on the test split: its PPV has a zero denominator.
 NO_ALARM_MODEL = "notes_zeroed_at_test"

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
+from multimodal_deterioration import training
 from multimodal_deterioration.devices import resolve_device
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.model import ModelConfig, build_model
-from multimodal_deterioration import training
 from multimodal_deterioration.training import (
     EarlyStopping,
     GraphedEpochs,
@@ -294,8 +294,8 @@ def one_epoch_both_ways(train, monkeypatch):
     for graphed in (False, True):
         calls = []
 
-        def counted_step(*args, **kwargs):
-            calls.append(args[2].shape[0])
+        def counted_step(*args, _calls=calls, **kwargs):
+            _calls.append(args[2].shape[0])
             return real_step(*args, **kwargs)
 
         monkeypatch.setattr(training, "training_step", counted_step)

@@ -46,13 +46,27 @@ BASE = make_vitals()
     [
         (without(BASE, "X_val"), r"no key 'X_val'.*keys found: .*X_test"),
         (without(BASE, "y_test"), r"no key 'y_test'"),
-        (changed(BASE, X_train=BASE["X_train"][:, :, 0]), r"X_train has shape \(20, 5\), expected 3"),
+        (
+            changed(BASE, X_train=BASE["X_train"][:, :, 0]),
+            r"X_train has shape \(20, 5\), expected 3",
+        ),
         (changed(BASE, X_val=BASE["X_val"][:, :, :4]), r"feature count differs between splits"),
         (changed(BASE, X_val=BASE["X_val"][:, :3, :]), r"number of time steps differs"),
         (changed(BASE, y_train=BASE["y_train"][:-1]), r"19 labels but X_train has 20 samples"),
-        (changed(BASE, y_val=np.array([0, 1, 2, 0, 1, 0])), r"y_val is not binary \(found values \[2\]\)"),
-        (changed(BASE, X_test=np.where(np.arange(5)[None, :, None] == 2, np.nan, BASE["X_test"])), r"X_test contains 36 NaN"),
-        (changed(BASE, ids_train=BASE["ids_train"][:3]), r"ids_train has shape \(3,\), expected \(20,\)"),
+        (
+            changed(BASE, y_val=np.array([0, 1, 2, 0, 1, 0])),
+            r"y_val is not binary \(found values \[2\]\)",
+        ),
+        (
+            changed(
+                BASE, X_test=np.where(np.arange(5)[None, :, None] == 2, np.nan, BASE["X_test"])
+            ),
+            r"X_test contains 36 NaN",
+        ),
+        (
+            changed(BASE, ids_train=BASE["ids_train"][:3]),
+            r"ids_train has shape \(3,\), expected \(20,\)",
+        ),
         (changed(BASE, feature_names=np.array(["a", "b"])), r"feature_names lists 2 names"),
         (changed(BASE, X_train=BASE["X_train"][:0]), r"X_train has no samples"),
     ],
@@ -63,7 +77,9 @@ def test_contract_violations_name_the_key_and_the_fix(tmp_path, arrays, message)
 
 
 def test_missing_file_points_to_vitals_flag_and_demo(tmp_path):
-    with pytest.raises(PipelineError, match=r"not found; pass your file with --vitals, or run with --demo"):
+    with pytest.raises(
+        PipelineError, match=r"not found; pass your file with --vitals, or run with --demo"
+    ):
         load_vitals(tmp_path / "absent.npz")
 
 
@@ -93,8 +109,13 @@ def test_prediction_times_load_as_datetimes_from_datetime64_or_iso_text_and_as_n
     vitals = load_vitals(save(tmp_path, as_datetimes))
     assert vitals.has_times
     assert vitals.splits["test"].times.kind == "datetime"
-    assert vitals.splits["train"].times.values[1] - vitals.splits["train"].times.values[0] == 3_600 * 10**9
-    as_hours = with_times(BASE, train=np.arange(20.0), val=np.arange(6), test=np.arange(6.0)[:, None])
+    assert (
+        vitals.splits["train"].times.values[1] - vitals.splits["train"].times.values[0]
+        == 3_600 * 10**9
+    )
+    as_hours = with_times(
+        BASE, train=np.arange(20.0), val=np.arange(6), test=np.arange(6.0)[:, None]
+    )
     assert load_vitals(save(tmp_path, as_hours)).splits["test"].times.kind == "numeric"
     assert not load_vitals(save(tmp_path, BASE)).has_times
 
@@ -103,10 +124,17 @@ def test_prediction_times_load_as_datetimes_from_datetime64_or_iso_text_and_as_n
     "times, message",
     [
         ({"train": hourly(20), "val": hourly(6)}, r"not times_test"),
-        ({"train": hourly(20), "val": hourly(6), "test": hourly(5)}, r"times_test has shape \(5,\)"),
+        (
+            {"train": hourly(20), "val": hourly(6), "test": hourly(5)},
+            r"times_test has shape \(5,\)",
+        ),
         ({"train": hourly(20), "val": hourly(6), "test": np.arange(6.0)}, "not all of one kind"),
         (
-            {"train": hourly(20), "val": hourly(6), "test": np.array(["2130-01-01"] * 5 + ["soon"])},
+            {
+                "train": hourly(20),
+                "val": hourly(6),
+                "test": np.array(["2130-01-01"] * 5 + ["soon"]),
+            },
             "'soon', which is neither a number nor an ISO-8601 datetime",
         ),
         (
@@ -123,5 +151,10 @@ def test_bad_prediction_times_are_explained(tmp_path, times, message):
 def test_integral_float_ids_read_as_integers_so_they_match_note_ids(tmp_path):
     arrays = changed(BASE, ids_test=np.array([101.0, 102, 103, 104, 105, 106]))
     assert load_vitals(save(tmp_path, arrays)).splits["test"].ids.tolist() == [
-        "101", "102", "103", "104", "105", "106"
+        "101",
+        "102",
+        "103",
+        "104",
+        "105",
+        "106",
     ]

@@ -423,8 +423,7 @@ def _summary(
             }
         ],
         "treatments": treatments,
-        "discharge": discharge
-        or _unknowns("reason", "referral", "follow up", "discharge summary"),
+        "discharge": discharge or _unknowns("reason", "referral", "follow up", "discharge summary"),
     }
 
 
