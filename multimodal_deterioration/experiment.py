@@ -54,6 +54,9 @@ TRAINED_VARIANTS = {
 
 @dataclass(frozen=True)
 class ExperimentConfig:
+    """What one experiment trains: the optimisation settings, the model's dropout, whether vitals
+    are standardised, the seeds (the first is the main one) and whether the controls run."""
+
     training: TrainingConfig = field(default_factory=TrainingConfig)
     dropout: float = setting(
         0.3, "dropout after each hidden layer and between LSTM layers", minimum=0, below=1
@@ -82,6 +85,9 @@ class ExperimentConfig:
 
 @dataclass
 class TrainedModel:
+    """One variant after training: its config, training record (None for a variant evaluated
+    without training of its own) and its validation and test probabilities."""
+
     name: str
     model_config: ModelConfig
     training: TrainingResult | None  # None for a variant evaluated without its own training
@@ -91,6 +97,9 @@ class TrainedModel:
 
 @dataclass
 class Experiment:
+    """Every variant of one experiment; ``models`` are the main seed's, and
+    ``test_prob_by_seed`` holds each seed's test probabilities per variant."""
+
     config: ExperimentConfig
     standardizer: VitalStandardizer | None
     models: dict[str, TrainedModel]  # the main seed's models
@@ -118,6 +127,23 @@ def run_experiment(
     log: Callable[[str], None] | None = print,
     progress: bool = True,
 ) -> Experiment:
+    """Train the fused model, vital-only and (with ``config.ablations``) the controls, per seed.
+
+    Args:
+        data: the three splits; the vital standardiser is fitted on ``data.splits["train"]`` only.
+        config: what to train (see :class:`ExperimentConfig`).
+        device: where to train; CPU runs are bit-reproducible for a seed.
+        log: receives per-epoch lines; ``None`` for silence. progress: show tqdm bars.
+
+    Returns:
+        An :class:`Experiment` whose every model was trained on the same split and standardised
+        vitals, with the same seed, so their test predictions can be compared pairwise.
+
+    Example::
+
+        experiment = run_experiment(data, ExperimentConfig(ablations=True), torch.device("cpu"))
+        experiment.models["multimodal"].test_prob
+    """
     splits = data.splits
     standardizer = VitalStandardizer.fit(splits["train"].X_vital) if config.standardize else None
     vitals = {

@@ -130,6 +130,8 @@ def demo_linkage_columns(time_column: str | None, allow_untimed: bool, category:
 
 @dataclass
 class PreparationOutcome:
+    """What the preparation kept and wrote, for the closing summary."""
+
     config: PreparationConfig
     notes: object  # notes.LoadedNotes: the notes kept
     pairing: object  # pairing.Pairing
@@ -295,6 +297,7 @@ def print_summary(outcome: PreparationOutcome) -> None:
 
 
 def next_command(outcome: PreparationOutcome, out_dir: str) -> str:
+    """The training command that reads what was just written."""
     data_arg = (
         ""
         if Path(out_dir).resolve() == Path.cwd()

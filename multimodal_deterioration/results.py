@@ -67,6 +67,9 @@ DISPLAY_NAMES = {
 
 @dataclass(frozen=True)
 class EvaluationSettings:
+    """How the test split is judged: the quoted baseline, the bootstrap, the smallest gain of
+    interest and the recalibration method."""
+
     reported_baseline_auroc: float = setting(
         DEFAULT_REPORTED_BASELINE_AUROC,
         "a vital-only AUROC quoted from earlier work, reported beside (not instead of) the "
@@ -102,6 +105,7 @@ class EvaluationSettings:
 
 
 def improvement_percent(new: float, old: float) -> float:
+    """Relative change of ``new`` over ``old`` in percent (the reference script's measure)."""
     return (new - old) / old * 100.0
 
 

@@ -84,6 +84,8 @@ class StudyConfig:
 
 @dataclass
 class StudyOutcome:
+    """The results dict as written, the data it was computed on, and every file written."""
+
     results: dict
     data: MultimodalData
     written: list[Path]

@@ -181,6 +181,7 @@ def latex_table(results: Results) -> str:
 
 
 def tex_number(value: float) -> str:
+    """A table number to DECIMALS places; "n/a" for an undefined ratio."""
     return "n/a" if pd.isna(value) else f"{value:.{DECIMALS}f}"
 
 
@@ -197,6 +198,8 @@ def tex_cell(row, key: str) -> str:
 
 
 def caption(results: Results, frame: pd.DataFrame) -> str:
+    """The LaTeX caption: test size, pairing, CI method and the threshold rule, so the table
+    can be read without the text around it."""
     meta = results.get("meta") or {}
     positive_rate = next(iter(results["metrics"].values()))["positive_rate"]
     parts = []

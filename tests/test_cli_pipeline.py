@@ -230,6 +230,8 @@ def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(
     assert not embeddings[[i for i in range(25) if i not in nonempty]].any()
     # Without ids on both sides the notes are paired at random, and the run says so.
     assert "NOT by patient" in result.stdout
+    # --quiet also silences the libraries' bars (transformers' "Loading weights").
+    assert "Loading weights" not in result.stderr and "it/s" not in result.stderr
     assert "key-sentences: 0 of 25 notes (0.0%) lost text to the 254-token budget" in result.stdout
     with np.load(out / "multimodal_data.npz") as npz:
         assert json.loads(str(npz["meta"]))["pairing"]["method"] == "random"
