@@ -38,8 +38,8 @@ from .embeddings import (
 from .features import extract_features
 from .linkage import LinkageRule, describe_linkage
 from .multimodal_data import assemble, save_multimodal_data
-from .notes import DEFAULT_DATASET, open_notes
-from .pairing import PAIRING_METHODS, pair_notes_with_vitals, resolve_method
+from .notes import DEFAULT_DATASET, Notes, open_notes
+from .pairing import PAIRING_METHODS, Pairing, pair_notes_with_vitals, resolve_method
 from .settings import check_settings, setting
 from .text import split_notes
 from .vitals import load_vitals
@@ -133,8 +133,8 @@ class PreparationOutcome:
     """What the preparation kept and wrote, for the closing summary."""
 
     config: PreparationConfig
-    notes: object  # notes.LoadedNotes: the notes kept
-    pairing: object  # pairing.Pairing
+    notes: Notes  # the notes kept: those some sample can use
+    pairing: Pairing
     empty_notes: int
     truncation: dict
     paths: dict[str, Path]
