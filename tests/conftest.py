@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import make_vitals, note_records, write_jsonl
+from helpers import make_scores, make_vitals, note_records, write_jsonl
 
 
 @pytest.fixture
@@ -27,3 +27,15 @@ def minilm():
     from multimodal_deterioration.embeddings import load_embedding_model
 
     return load_embedding_model(device="cpu")
+
+
+@pytest.fixture
+def tied_scores():
+    """Scores with many ties (one decimal)."""
+    return make_scores(300, seed=1, decimals=1)
+
+
+@pytest.fixture
+def smooth_scores():
+    """Scores without ties."""
+    return make_scores(400, seed=2)

@@ -27,16 +27,6 @@ from multimodal_deterioration.evaluation import (
 from helpers import make_scores
 
 
-@pytest.fixture
-def tied_scores():
-    return make_scores(300, seed=1, decimals=1)
-
-
-@pytest.fixture
-def smooth_scores():
-    return make_scores(400, seed=2)
-
-
 def test_bootstrap_indices_keep_class_counts_in_every_resample(tied_scores):
     y, _, _ = tied_scores
     resamples = list(stratified_bootstrap_indices(y, 50, seed=3))

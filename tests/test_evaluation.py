@@ -50,16 +50,6 @@ from helpers import make_scores, naive_delong
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-def tied_scores():
-    return make_scores(300, seed=1, decimals=1)
-
-
-@pytest.fixture
-def smooth_scores():
-    return make_scores(400, seed=2)
-
-
 # --------------------------------------------------------------------------- point metrics
 
 
