@@ -43,6 +43,7 @@ DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fa
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 TEXT_STRATEGIES = ("key-sentences", "chunk-mean")
+DEFAULT_TEXT_STRATEGY = TEXT_STRATEGIES[0]  # the reference
 # The reference text choice: up to 10 sentences that mention a clinical keyword (else the first
 # 10 sentences), as many of them as fit the model's token budget. The reference script cut at
 # 200 words instead, but a case report's 200 words are about 440 MiniLM tokens, of which the model
@@ -431,7 +432,7 @@ class EmbeddingCache:
 def embed_notes(
     texts: Sequence[str],
     model: EmbeddingModel,
-    strategy: str = "key-sentences",
+    strategy: str = DEFAULT_TEXT_STRATEGY,
     cache_dir: str | os.PathLike | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     force: bool = False,

@@ -66,7 +66,7 @@ class ExperimentConfig:
         "feed raw vitals (default: standardise with training-split statistics)",
         flag="--no-standardize",
     )
-    seeds: tuple[int, ...] = (42,)  # the first is the declared main seed
+    seeds: tuple[int, ...] = (TrainingConfig.seed,)  # the first is the declared main seed
     ablations: bool = False
 
     def __post_init__(self) -> None:

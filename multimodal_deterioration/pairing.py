@@ -24,6 +24,7 @@ from .timestamps import Timestamps, parse_times
 from .vitals import Vitals
 
 PAIRING_METHODS = ("auto", "id", "random", "sequential")
+DEFAULT_PAIRING_SEED = 42
 NO_NOTE = -1
 
 
@@ -112,7 +113,7 @@ def pair(
     split_sizes: dict[str, int],
     n_notes: int,
     method: str = "auto",
-    seed: int = 42,
+    seed: int = DEFAULT_PAIRING_SEED,
     sample_ids: dict[str, np.ndarray] | None = None,
     note_ids: list[str] | None = None,
     rule: LinkageRule = LinkageRule(),

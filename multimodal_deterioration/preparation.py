@@ -29,6 +29,7 @@ from .demo import (
 from .embeddings import (
     CACHE_DIR_NAME,
     DEFAULT_MODEL,
+    DEFAULT_TEXT_STRATEGY,
     TEXT_STRATEGIES,
     default_batch_size,
     embed_notes,
@@ -38,8 +39,14 @@ from .embeddings import (
 from .features import extract_features
 from .linkage import LinkageRule, describe_linkage
 from .multimodal_data import assemble, save_multimodal_data
-from .notes import DEFAULT_DATASET, Notes, open_notes
-from .pairing import PAIRING_METHODS, Pairing, pair_notes_with_vitals, resolve_method
+from .notes import DEFAULT_DATASET, DEFAULT_TEXT_COLUMN, Notes, open_notes
+from .pairing import (
+    DEFAULT_PAIRING_SEED,
+    PAIRING_METHODS,
+    Pairing,
+    pair_notes_with_vitals,
+    resolve_method,
+)
 from .settings import check_settings, setting
 from .text import split_notes
 from .vitals import load_vitals
@@ -68,7 +75,7 @@ class PreparationConfig:
         flag="--notes",
         metavar="FILE",
     )
-    text_column: str = setting("note", "column holding the note text")
+    text_column: str = setting(DEFAULT_TEXT_COLUMN, "column holding the note text")
     id_column: str | None = setting(
         None, "note column with the ids used in ids_{split} of the vitals, for pairing by id"
     )
@@ -82,7 +89,7 @@ class PreparationConfig:
         DEFAULT_MODEL, "sentence-transformers model name or local directory (packaged default)"
     )
     text_strategy: str = setting(
-        "key-sentences",
+        DEFAULT_TEXT_STRATEGY,
         "key-sentences: up to 10 clinical sentences within the model's token limit (256 for "
         "the default MiniLM; reference); chunk-mean: the whole note in model-length chunks, "
         "mean-pooled",
@@ -108,7 +115,7 @@ class PreparationConfig:
         "auto: by id when both sides have ids, else random",
         choices=PAIRING_METHODS,
     )
-    seed: int = setting(42, "seed of the random pairing")
+    seed: int = setting(DEFAULT_PAIRING_SEED, "seed of the random pairing")
     linkage: LinkageRule = field(default_factory=LinkageRule)
     demo: bool = setting(
         False,
