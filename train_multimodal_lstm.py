@@ -108,13 +108,11 @@ def parse_args(
 def main(argv=None) -> int:
     args, study, experiment, evaluation = parse_args(argv)
     from multimodal_deterioration import artifacts
-    from multimodal_deterioration.cli import StageLog, print_footer, silence_library_progress
+    from multimodal_deterioration.cli import StageLog, print_footer
     from multimodal_deterioration.devices import resolve_device
     from multimodal_deterioration.study import print_summary, run_study
 
     started = time.perf_counter()
-    if args.quiet:
-        silence_library_progress()
     log = StageLog(enabled=not args.quiet)
     out_dir = artifacts.ensure_output_dir(args.out_dir)
     outcome = run_study(study, experiment, evaluation, out_dir, resolve_device(args.device), log)

@@ -9,6 +9,7 @@ the report.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import textwrap
 import time
@@ -109,13 +110,7 @@ def run_study(
         data = load_multimodal_data(study.data_file, study.vitals_file)
         data.require_both_classes()
         controls = study.runs_controls(len(data.splits["train"]), len(experiment_config.seeds))
-        config = ExperimentConfig(
-            experiment_config.training,
-            experiment_config.dropout,
-            experiment_config.standardize,
-            experiment_config.seeds,
-            controls,
-        )
+        config = dataclasses.replace(experiment_config, ablations=controls)
         log.say(
             f"{study.data_file}: "
             + ", ".join(f"{name} {len(split)}" for name, split in data.splits.items())
@@ -178,7 +173,11 @@ def run_study(
                 "data_sha256": results["run"]["data_sha256"],
                 "feature_names": data.feature_names,
             },
-            calibrator=getattr(recalibrations[MAIN_MODEL], "calibrator", None),
+            calibrator=(
+                None
+                if isinstance(recalibrations[MAIN_MODEL], str)
+                else recalibrations[MAIN_MODEL].calibrator
+            ),
         )
         predictions = predictions_table(experiment, data)
         artifacts.write_atomically(
@@ -230,7 +229,7 @@ def print_summary(results: dict) -> None:
     delong = results["statistics"]["delong_multimodal_vs_vital_only"]
     meta = results["meta"]
     banner = "SYNTHETIC DEMO DATA - not clinical evidence.\n" if meta.get("demo") else ""
-    pairing = meta.get("pairing", {})
+    pairing = results["pairing"]
     seeds = results["seeds"]
     print(
         f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})"
@@ -285,19 +284,19 @@ def print_summary(results: dict) -> None:
             "multimodal_report.md",
             file=sys.stderr,
         )
-    if pairing and not pairing.get("clinically_linked", False):
+    if pairing["method"] is not None and not pairing["clinically_linked"]:
         print(
-            f"  notes were paired {pairing.get('method')}ly, not by patient: a difference cannot "
+            f"  notes were paired {pairing['method']}ly, not by patient: a difference cannot "
             "be attributed to clinical information"
         )
-    if results["pairing"]["description"]:
+    if pairing["description"]:
         print(
             textwrap.fill(
-                results["pairing"]["description"],
+                pairing["description"],
                 width=100,
                 initial_indent="  ",
                 subsequent_indent="  ",
             )
         )
-    for warning in results["pairing"]["warnings"]:
+    for warning in pairing["warnings"]:
         print(f"  pairing warning: {warning}")
