@@ -322,12 +322,38 @@ def split_into_chunks(
     return chunks
 
 
-def _key_sentences_of_each(notes: list[tuple[str, Sequence[str] | None]]) -> list[list[str] | None]:
-    """``key_sentences`` of each (text, sentences) pair; None for an empty note."""
-    return [
+def _key_sentence_texts(notes: list[tuple[str, Sequence[str] | None]], shared) -> list[tuple]:
+    """Per (text, sentences) note: ``([chosen text], tokens cut)``, or ``([], 0)`` if empty."""
+    tokenizer, budget, _ = shared
+    candidates = [
         key_sentences(text, sentences) if text and text.strip() else None
         for text, sentences in notes
     ]
+    chosen, cut = fit_key_sentences([c for c in candidates if c is not None], tokenizer, budget)
+    fitted = iter(zip(chosen, cut.tolist()))
+    per_note = []
+    for note in candidates:
+        if note is None:
+            per_note.append(([], 0))
+        else:
+            text, n_cut = next(fitted)
+            per_note.append(([text], n_cut))
+    return per_note
+
+
+def _chunk_texts(notes: list[tuple[str, Sequence[str] | None]], shared) -> list[tuple]:
+    """Per (text, sentences) note: ``(its chunks, tokens cut)``; no chunks if empty."""
+    tokenizer, budget, max_tokens = shared
+    units = [
+        split_into_chunks(text, tokenizer, max_tokens, sentences) if text and text.strip() else []
+        for text, sentences in notes
+    ]
+    # Sentences longer than the budget are cut into pieces, but a piece decoded back to text can
+    # tokenize longer than it was; whatever then passes the budget is truncated by the model.
+    chunk_tokens = token_counts(tokenizer, [chunk for chunks in units for chunk in chunks])
+    owner = np.repeat(np.arange(len(units)), [len(chunks) for chunks in units])
+    tokens_cut = np.bincount(owner, np.maximum(chunk_tokens - budget, 0), minlength=len(units))
+    return list(zip(units, tokens_cut.astype(np.int64).tolist()))
 
 
 def texts_to_encode(
@@ -339,36 +365,21 @@ def texts_to_encode(
 ) -> NoteTexts:
     """For each note, the text(s) whose embeddings make its vector, and the tokens left out.
 
-    ``sentences``, when given, are the notes already split, one list per text. Key-sentence
-    candidates are chosen over ``workers`` processes (on a GPU the keyword search otherwise takes
-    longer than the encoding) and fitted to the model's budget here, in batched tokenizer calls;
-    the result does not depend on how many workers.
+    ``sentences``, when given, are the notes already split, one list per text. The texts are
+    chosen, and their tokens counted, over ``workers`` processes: on a GPU this text work
+    otherwise takes longer than the encoding. The result does not depend on how many workers.
     """
     if strategy not in TEXT_STRATEGIES:
         raise PipelineError(
             f"unknown text strategy {strategy!r}; choose one of {', '.join(TEXT_STRATEGIES)}"
         )
     splits = sentences if sentences is not None else [None] * len(texts)
-    tokenizer, budget = model.encoder.tokenizer, model.token_budget
-    if strategy == "key-sentences":
-        candidates = in_worker_processes(_key_sentences_of_each, list(zip(texts, splits)), workers)
-        notes = [i for i, note in enumerate(candidates) if note is not None]
-        chosen, cut = fit_key_sentences([candidates[i] for i in notes], tokenizer, budget)
-        units: list[list[str]] = [[] for _ in candidates]
-        tokens_cut = np.zeros(len(candidates), dtype=np.int64)
-        for i, text, n_cut in zip(notes, chosen, cut):
-            units[i], tokens_cut[i] = [text], n_cut
-        return NoteTexts(units, tokens_cut)
-    units = [
-        split_into_chunks(text, tokenizer, model.max_tokens, split) if text and text.strip() else []
-        for text, split in zip(texts, splits)
-    ]
-    # Sentences longer than the budget are cut into pieces, but a piece decoded back to text can
-    # tokenize longer than it was; whatever then passes the budget is truncated by the model.
-    chunk_tokens = token_counts(tokenizer, [chunk for chunks in units for chunk in chunks])
-    owner = np.repeat(np.arange(len(units)), [len(chunks) for chunks in units])
-    tokens_cut = np.bincount(owner, np.maximum(chunk_tokens - budget, 0), minlength=len(units))
-    return NoteTexts(units, tokens_cut.astype(np.int64))
+    choose = _key_sentence_texts if strategy == "key-sentences" else _chunk_texts
+    shared = (model.encoder.tokenizer, model.token_budget, model.max_tokens)
+    chosen = in_worker_processes(choose, list(zip(texts, splits)), workers, shared=shared)
+    return NoteTexts(
+        [units for units, _ in chosen], np.array([cut for _, cut in chosen], dtype=np.int64)
+    )
 
 
 def truncation_summary(result: EmbeddingResult, model: EmbeddingModel, strategy: str) -> dict:
@@ -475,8 +486,12 @@ def embed_notes(
 
     vectors = np.zeros((len(units), model.dimension), dtype=np.float32)
     for row, note_units in enumerate(units):
-        if note_units:
+        if not note_units:
+            continue
+        if len(note_units) == 1:  # the mean of one vector is that vector, bit for bit
+            pooled = known[keys[note_units[0]]]
+        else:
             pooled = np.mean([known[keys[text]] for text in note_units], axis=0)
-            vectors[row] = pooled / max(np.linalg.norm(pooled), np.finfo(np.float32).tiny)
+        vectors[row] = pooled / max(np.linalg.norm(pooled), np.finfo(np.float32).tiny)
     empty = sum(1 for note_units in units if not note_units)
     return EmbeddingResult(vectors, empty, len(missing), cached, chosen.tokens_cut)

@@ -249,7 +249,7 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
     assert (default_batch_size("cpu"), default_batch_size("cuda:0")) == (64, 256)
 
 
-def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one(minilm):
+def test_texts_chosen_over_several_processes_are_those_chosen_in_one(minilm):
     from multimodal_deterioration.embeddings import texts_to_encode
     from multimodal_deterioration.workers import NOTES_PER_TASK
 
@@ -263,6 +263,11 @@ def test_key_sentences_chosen_over_several_processes_are_those_chosen_in_one(min
     assert len(serial.units) == len(texts) and serial.units[4] == [] and serial.units[7] == []
     long_rows = np.arange(len(texts)) % 11 == 10
     assert (serial.tokens_cut[long_rows] > 0).all() and (serial.tokens_cut[~long_rows] == 0).all()
+    chunked = texts_to_encode(texts, "chunk-mean", minilm)
+    chunked_parallel = texts_to_encode(texts, "chunk-mean", minilm, workers=2)
+    assert chunked_parallel.units == chunked.units
+    np.testing.assert_array_equal(chunked_parallel.tokens_cut, chunked.tokens_cut)
+    assert len(chunked.units[10]) > 1  # the long note needs several chunks
 
 
 # --------------------------------------------------------------------------- cache key
