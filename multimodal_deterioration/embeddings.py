@@ -54,7 +54,8 @@ KEY_SENTENCE_LIMIT = 10
 TOKENIZE_BATCH = 1024
 DEFAULT_BATCH_SIZE = 64
 # On a GPU a batch of 64 short notes leaves it idle between launches; 256 measured 1.4-1.5x faster
-# (an NVIDIA H200, benchmark_pipeline.py, 2,000 notes). The vectors do not depend on the batch size.
+# (an NVIDIA H200, benchmark_pipeline.py, 2,000 notes). The batch size changes a vector only at
+# float32 rounding (padding changes the shapes the kernels see; up to 1.4e-7 on the demo notes).
 CUDA_BATCH_SIZE = 256
 CACHE_DIR_NAME = ".embedding_cache"
 

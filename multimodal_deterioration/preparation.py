@@ -98,14 +98,15 @@ class PreparationConfig:
     batch_size: int | None = setting(
         None,
         "notes per embedding batch and cache shard (default: 64 on CPU, 256 on CUDA, where "
-        "larger batches are faster; the vectors do not depend on it)",
+        "larger batches are faster; the vectors agree to float32 rounding whatever it is, and a "
+        "bit-identical re-run needs the same one)",
         minimum=1,
         kind=int,
     )
     workers: int | None = setting(
         None,
-        "processes that split notes into sentences and extract features (default: every "
-        "available core; the result does not depend on it)",
+        "processes that split notes into sentences, extract features and choose the text to "
+        "embed (default: every available core; the result does not depend on it)",
         minimum=1,
         kind=int,
     )
