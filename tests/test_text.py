@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nltk.tokenize.punkt import PunktSentenceTokenizer
 
+from multimodal_deterioration import text
 from multimodal_deterioration.text import (
     KEYWORD_PATTERN,
     has_clinical_keyword,
@@ -70,6 +74,61 @@ def test_split_sentences_needs_no_nltk_data(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['Seen by Dr. Smith.', 'No fever.']"
+
+
+# Words and marks whose mix exercises every Punkt rule: abbreviations, initials, numbers,
+# ellipses, sentence starters in both cases, closing brackets and quotes, line breaks.
+PUNKT_PIECES = [
+    "Dr.",
+    "mg.",
+    "e.g.",
+    "i.v.",
+    "No.",
+    "no.",
+    "A.",
+    "J.",
+    "2",
+    "39.5.",
+    "10.",
+    "...",
+    "?",
+    "!",
+    ".",
+    ".)",
+    '."',
+    ")",
+    "The",
+    "the",
+    "He",
+    "he",
+    "On",
+    "on",
+    "Fever",
+    "fever",
+    "pain",
+    "resolved",
+    "admitted",
+    "daily",
+    "Smith",
+    "\n",
+    "\n\n",
+    "  ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PUNKT_PIECES), min_size=1, max_size=40), max_size=6))
+def test_remembered_sentence_ends_are_punkts_own(notes):
+    """The remembered verdicts split exactly as Punkt recomputing each one, in any order."""
+    plain = PunktSentenceTokenizer(text._SENTENCE_TOKENIZER._params)
+    texts = [" ".join(pieces) for pieces in notes]
+    remembered = [split_sentences(note) for note in texts]
+    text._SENTENCE_TOKENIZER, remembering = plain, text._SENTENCE_TOKENIZER
+    try:
+        recomputed = [split_sentences(note) for note in texts]
+    finally:
+        text._SENTENCE_TOKENIZER = remembering
+    assert remembered == recomputed
 
 
 # --- keywords ---------------------------------------------------------------------------------
