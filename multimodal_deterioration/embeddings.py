@@ -323,7 +323,13 @@ def split_into_chunks(
     return chunks
 
 
-def _key_sentence_texts(notes: list[tuple[str, Sequence[str] | None]], shared) -> list[tuple]:
+# What every worker choosing texts needs, sent to it once: (tokenizer, token budget, max tokens).
+TextChoiceContext = tuple[object, int, int]
+
+
+def _key_sentence_texts(
+    notes: list[tuple[str, Sequence[str] | None]], shared: TextChoiceContext
+) -> list[tuple]:
     """Per (text, sentences) note: ``([chosen text], tokens cut)``, or ``([], 0)`` if empty."""
     tokenizer, budget, _ = shared
     candidates = [
@@ -342,7 +348,9 @@ def _key_sentence_texts(notes: list[tuple[str, Sequence[str] | None]], shared) -
     return per_note
 
 
-def _chunk_texts(notes: list[tuple[str, Sequence[str] | None]], shared) -> list[tuple]:
+def _chunk_texts(
+    notes: list[tuple[str, Sequence[str] | None]], shared: TextChoiceContext
+) -> list[tuple]:
     """Per (text, sentences) note: ``(its chunks, tokens cut)``; no chunks if empty."""
     tokenizer, budget, max_tokens = shared
     units = [
@@ -376,7 +384,7 @@ def texts_to_encode(
         )
     splits = sentences if sentences is not None else [None] * len(texts)
     choose = _key_sentence_texts if strategy == "key-sentences" else _chunk_texts
-    shared = (model.encoder.tokenizer, model.token_budget, model.max_tokens)
+    shared: TextChoiceContext = (model.encoder.tokenizer, model.token_budget, model.max_tokens)
     chosen = in_worker_processes(choose, list(zip(texts, splits)), workers, shared=shared)
     return NoteTexts(
         [units for units, _ in chosen], np.array([cut for _, cut in chosen], dtype=np.int64)
