@@ -29,6 +29,7 @@ LEARNING_RATE = default_of(TrainingConfig, "learning_rate")  # --learning-rate
 GRAD_CLIP = default_of(TrainingConfig, "grad_clip")  # --grad-clip
 DROPOUT = default_of(ExperimentConfig, "dropout")  # --dropout
 SEEDS = default_of(ExperimentConfig, "seeds")  # --seeds: the first is the declared main seed
+TRAIN_WORKERS = default_of(ExperimentConfig, "train_workers")  # --train-workers: CPU processes
 DEVICE = "auto"  # --device: auto | cpu | cuda
 CUDA_GRAPH = default_of(TrainingConfig, "cuda_graph")  # --no-cuda-graph
 BASELINE_AUROC = default_of(EvaluationSettings, "reported_baseline_auroc")  # --baseline-auroc
@@ -63,24 +64,27 @@ def parse_args(
         "cuda_graph": CUDA_GRAPH,
     }
     add_setting_flags(parser, TrainingConfig, training_flags, list(training_flags))
-    add_setting_flags(
-        parser,
-        ExperimentConfig,
-        {"dropout": DROPOUT, "standardize": STANDARDIZE},
-        ["dropout", "standardize"],
-    )
+    experiment_flags = {
+        "dropout": DROPOUT,
+        "standardize": STANDARDIZE,
+        "train_workers": TRAIN_WORKERS,
+    }
+    add_setting_flags(parser, ExperimentConfig, experiment_flags, list(experiment_flags))
     parser.add_argument(
         "--seed",
         type=int,
         default=None,
-        help=f"a single seed (default: {SEEDS[0]}); same as --seeds SEED",
+        help=f"a single seed, the main one (same as --seeds SEED); one seed is 5x faster but "
+        f"its intervals ignore training randomness (default: --seeds {' '.join(map(str, SEEDS))})",
     )
     parser.add_argument(
         "--seeds",
         type=int,
         nargs="+",
         default=None,
-        help="train every model once per seed, e.g. --seeds 0 1 2 3 4; the first is the main seed",
+        help="train the fused model, vital-only and the notes controls once per seed (text-only "
+        "with the first, the main seed, only); the verdict's intervals resample seeds and test "
+        f"rows (default: {' '.join(map(str, SEEDS))})",
     )
     evaluation_flags = {
         "reported_baseline_auroc": BASELINE_AUROC,

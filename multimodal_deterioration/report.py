@@ -18,7 +18,7 @@ import numpy as np
 from . import plots
 from .artifacts import save_text
 from .linkage import describe_linkage
-from .results import DISPLAY_NAMES, LEAK_RETAINED_FRACTION
+from .results import DISPLAY_NAMES
 from .results_schema import (
     ControlReading,
     ControlsRun,
@@ -27,6 +27,7 @@ from .results_schema import (
     Results,
     ResultsFile,
 )
+from .verdict import LEAK_RETAINED_FRACTION
 
 # The quoted baseline above which "little room to improve" is stated as a limitation.
 CEILING_AUROC = 0.99
@@ -208,27 +209,59 @@ def methods_paragraph(results: ResultsFile) -> str:
         "score, the expected calibration error (10 bins), and sensitivity, specificity, PPV and "
         "NPV at a threshold chosen on the validation split by Youden's J (and at "
         f"{results['reference_threshold']:g} for "
-        f"comparison with earlier work). {delong_sentence(results)} Added value beyond AUROC is "
-        "given as the change in Brier score and the integrated discrimination improvement, "
-        "with paired bootstrap intervals.",
+        f"comparison with earlier work).",
+        comparison_method_sentence(results),
+        f"{delong_sentence(results)} Added value beyond AUROC is given as the change in Brier "
+        "score and the integrated discrimination improvement on the recalibrated probabilities, "
+        "with intervals from the same resamples.",
         recalibration_sentence(results),
         f"The smallest AUROC gain of interest was set to "
         f"{number(results['added_value']['min_gain_auroc'], 3)} in advance (`--min-gain`); the "
-        "verdict reads the CI of the difference against zero and against it.",
+        "verdict reads the CI of the notes' gain against zero and against it.",
     ]
     return " ".join(part for part in parts if part)
 
 
+def comparison_method_sentence(results: Results) -> str:
+    """How models were compared over training seeds and test rows, and why the notes are judged
+    against the same network trained on shuffled notes."""
+    n_seeds = results["added_value"]["seeds"]
+    fair = (
+        "Whether the notes add value was judged against the same network trained on notes "
+        "shuffled within each split (same architecture, seeds and training; notes that say "
+        "nothing about the sample beside them), because the fused network can beat the "
+        "vital-only one on uninformative notes alone; the comparison with the vital-only model "
+        "is reported as well."
+    )
+    if n_seeds == 1:
+        return (
+            f"{fair} Differences were read from paired bootstrap intervals over the test rows of "
+            "one training seed; they ignore training randomness."
+        )
+    return (
+        f"{fair} Each comparison is the mean over the {n_seeds} seeds of the paired AUROC "
+        "difference (models of one seed share initial weights and batch order), with a 95% CI "
+        "from a two-level paired bootstrap that resamples the seeds and then the test rows (the "
+        "same rows for every model), so the interval includes training randomness as well as "
+        "test sampling; the probability that one model beats the other is the share of (seed, "
+        "test resample) pairs in which it did (Bouthillier et al. 2021)."
+    )
+
+
 def delong_sentence(results: Results) -> str:
-    """How the two AUROCs were compared: DeLong's test, clustered when test ids repeat."""
+    """How the main seed's two AUROCs were compared: DeLong's test, clustered when ids repeat."""
     delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    conditional = (
+        f"The main seed's ({results['seeds']['main_seed']}) multimodal and vital-only AUROCs were "
+        "also compared with DeLong's paired test, which treats those two fitted networks as "
+        "fixed"
+    )
     if delong.get("clusters"):
         return (
-            "The two correlated AUROCs were compared with DeLong's paired test, with the "
-            f"clustered variance of Obuchowski (1997) because the {delong['clusters']:,} test "
-            "ids have several samples each."
+            f"{conditional}, with the clustered variance of Obuchowski (1997) because the "
+            f"{delong['clusters']:,} test ids have several samples each."
         )
-    return "The two correlated AUROCs were compared with DeLong's paired test."
+    return f"{conditional}."
 
 
 def recalibration_sentence(results: Results) -> str:
@@ -266,16 +299,34 @@ def calibration_table(results: Results) -> str:
 
 
 def added_value_paragraph(results: Results) -> str:
-    """The change in Brier score and the IDI, each with its paired bootstrap CI."""
+    """ΔBrier and IDI on recalibrated probabilities, against vital-only and against the
+    shuffled-notes network, with the raw-output values as a secondary line."""
     added = results["added_value"]
     brier, idi = added["delta_brier"], added["idi"]
-    return (
-        f"Change in Brier score (multimodal minus vital-only; below zero favours the multimodal "
-        f"model): {signed(brier['value'])} (95% CI {interval(brier['ci'])}). Integrated "
-        f"discrimination improvement (IDI; Pencina et al. 2008): {signed(idi['value'])} (95% CI "
-        f"{interval(idi['ci'])}). Both are computed on the raw model outputs, with intervals "
-        "from the same paired bootstrap resamples as the AUROC difference."
+    over_seeds = "averaged over seeds, " if added["seeds"] > 1 else ""
+    lines = [
+        f"On {brier['probabilities']}, {over_seeds}the change in Brier score (multimodal minus "
+        f"vital-only; below zero favours the multimodal model) was {signed(brier['value'])} "
+        f"(95% CI {interval(brier['ci'])}) and the integrated discrimination improvement (IDI; "
+        f"Pencina et al. 2008) {signed(idi['value'])} (95% CI {interval(idi['ci'])})."
+    ]
+    notes = results["comparisons"]["pairs"]["multimodal_minus_notes_shuffled"]
+    suffix = "_recalibrated" if "brier_recalibrated" in notes else ""
+    lines.append(
+        f"Against the same network trained on shuffled notes: ΔBrier "
+        f"{signed(notes['brier' + suffix]['estimate'])} (95% CI "
+        f"{interval(notes['brier' + suffix]['ci'])}), IDI "
+        f"{signed(notes['idi' + suffix]['estimate'])} (95% CI "
+        f"{interval(notes['idi' + suffix]['ci'])})."
     )
+    raw_brier, raw_idi = added["delta_brier_raw"], added["idi_raw"]
+    lines.append(
+        "Secondary, on the raw outputs of the class-weighted networks (miscalibrated by design, "
+        f"so not to be read as added value): ΔBrier {signed(raw_brier['value'])} (95% CI "
+        f"{interval(raw_brier['ci'])}), IDI {signed(raw_idi['value'])} (95% CI "
+        f"{interval(raw_idi['ci'])}) against vital-only."
+    )
+    return " ".join(lines)
 
 
 def decision_curve_paragraph(results: Results) -> str:
@@ -370,8 +421,10 @@ def seeds_sentence(seeds: Sequence[int]) -> str:
     if len(seeds) == 1:
         return f"Every model was trained once, with seed {seeds[0]}."
     return (
-        f"Every model was trained once per seed ({', '.join(map(str, seeds))}); the main results "
-        f"are from the declared seed {seeds[0]}, and the mean and SD across seeds are reported."
+        f"The multimodal model, the vital-only model and the notes controls were each trained "
+        f"once per seed ({', '.join(map(str, seeds))}); the text-only control only with the "
+        f"main seed {seeds[0]}, whose models give the per-model tables, thresholds, figures and "
+        "the saved checkpoint."
     )
 
 
@@ -412,41 +465,79 @@ def reference_threshold_table(results: Results) -> str:
 
 
 def main_finding(results: Results) -> str:
-    """The headline: both AUROCs, their difference read by its CI, the --min-gain verdict, and
-    the quoted baseline kept apart as a comparison across runs."""
-    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
-    difference_ci = results["confidence_intervals"]["multimodal_minus_vital_only"]["auroc"]
-    test = results["metrics"]["multimodal"]
-    sentence = (
-        f"On the test split ({results['test_samples']:,} samples, positive rate "
-        f"{number(test['positive_rate'], 3)}), the multimodal model reached an AUROC of "
-        f"{with_ci(results, 'multimodal', 'auroc')}, against {with_ci(results, 'vital_only', 'auroc')} "
-        f"for the vital-only model trained in the same run: a difference of "
-        f"{signed(delong['auc_difference'])} (95% CI {interval(difference_ci)}; DeLong "
-        f"z = {delong['z']:.2f}, {p_value(delong['p_value'])})."
-    )
-    if difference_ci[0] > 0:
-        verdict = "The interval excludes zero: on this test split, adding the notes improved discrimination."
-    elif difference_ci[1] < 0:
-        verdict = "The interval lies below zero: on this test split, adding the notes made discrimination worse."
-    else:
-        verdict = (
-            "The interval includes zero: this run gives no evidence that adding the notes changed "
-            "discrimination (which is not evidence that it did not)."
-        )
+    """The headline: the verdict on the notes read from seed-aware intervals, who gets the
+    credit, the comparison with vital-only, and the main seed's conditional DeLong test."""
     added = results["added_value"]
-    against_min = (
-        f"Against the smallest gain of interest of {number(added['min_gain_auroc'], 3)} AUROC "
+    seeds = results["seeds"]
+    n_seeds = added["seeds"]
+    models = results["comparisons"]["models"]
+    test = results["metrics"]["multimodal"]
+
+    def averaged(name: str) -> str:
+        entry = models[name]["auroc"]
+        return f"{number(entry['estimate'])} (95% CI {interval(entry['ci'])})"
+
+    over = (
+        f"averaged over {n_seeds} training seeds"
+        if n_seeds > 1
+        else f"with seed {seeds['main_seed']}"
+    )
+    lines = [
+        f"On the test split ({results['test_samples']:,} samples, positive rate "
+        f"{number(test['positive_rate'], 3)}), {over}, the multimodal model reached an AUROC of "
+        f"{averaged('multimodal')}, the same network trained on shuffled notes "
+        f"{averaged('notes_shuffled')} and the vital-only model {averaged('vital_only')}."
+    ]
+    vitals = added["over_vital_only"]
+    shuffled_network = results["comparisons"]["pairs"]["notes_shuffled_minus_vital_only"]["auroc"]
+    lines.append(
+        f"**Do the notes add value?** The notes' gain (multimodal minus the same network on "
+        f"shuffled notes) was {signed(added['gain_auroc'])} (95% CI "
+        f"{interval(added['gain_auroc_ci'])}); the multimodal model beat it in "
+        f"{added['probability_of_outperforming']:.0%} of seed and test resamples. Against the "
+        f"smallest gain of interest of {number(added['min_gain_auroc'], 3)} AUROC "
         f"(`--min-gain`): {added['statement']}."
     )
+    lines.append(
+        f"Against the vital-only baseline, the comparison the study design asks for, the "
+        f"difference was {signed(vitals['gain_auroc'])} (95% CI {interval(vitals['gain_auroc_ci'])}"
+        f"; the multimodal model better in {vitals['probability_of_outperforming']:.0%}): "
+        f"{vitals['statement']}. Part of it can come from the network rather than the notes: "
+        f"the same network on shuffled notes differed from vital-only by "
+        f"{signed(shuffled_network['estimate'])} (95% CI {interval(shuffled_network['ci'])})."
+    )
+    lines.append(added["attribution_statement"])
+    if not added["includes_training_randomness"]:
+        lines.append(
+            "With a single training seed these intervals reflect test sampling only and ignore "
+            "training randomness, which moves a test AUROC by about as much as the gains at "
+            "stake; run with several seeds (the default) before quoting a verdict."
+        )
+    lines.append(main_seed_sentence(results))
     quoted = results["reported_baseline_auroc"]
-    reported = (
+    lines.append(
         f"The vital-only AUROC of {number(quoted)} quoted from earlier work was not re-measured "
-        f"here; relative to it the multimodal AUROC differs by "
+        f"here; relative to it the main seed's multimodal AUROC differs by "
         f"{signed(results['improvement_vs_reported_percent'], 2)}%, a comparison across different "
         "runs (and possibly different data) that should not be read as an effect of the notes."
     )
-    return " ".join([sentence, verdict, against_min, reported])
+    return " ".join(lines)
+
+
+def main_seed_sentence(results: Results) -> str:
+    """The main seed's fitted models compared by DeLong and the row bootstrap, labelled as
+    conditional on those fits, so it cannot be mistaken for the verdict."""
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    difference_ci = results["confidence_intervals"]["multimodal_minus_vital_only"]["auroc"]
+    return (
+        f"Conditional on the main seed's ({results['seeds']['main_seed']}) two fitted networks, "
+        f"which it treats as fixed (training randomness and the shuffled-notes comparator left "
+        f"out, so it can disagree with the verdict above): multimodal "
+        f"{with_ci(results, 'multimodal', 'auroc')} against vital-only "
+        f"{with_ci(results, 'vital_only', 'auroc')}, a difference of "
+        f"{signed(delong['auc_difference'])} (95% CI {interval(difference_ci)}, test rows only; "
+        f"DeLong z = {delong['z']:.2f}, {p_value(delong['p_value'])})."
+    )
 
 
 def seeds_section(results: Results) -> str:
@@ -454,8 +545,9 @@ def seeds_section(results: Results) -> str:
     seeds = results["seeds"]
     if len(seeds["seeds"]) < MIN_SEEDS_FOR_SPREAD:
         return (
-            "Only one seed was run, so the variation due to initialisation is unknown; run with "
-            "`--seeds 0 1 2 3 4` to measure it."
+            "Only one seed was run, so the variation due to initialisation is unknown and the "
+            "intervals above ignore it; run with the default five seeds (`--seeds 42 43 44 45 "
+            "46`) to include it."
         )
     header = (
         "| Model | "
@@ -463,11 +555,21 @@ def seeds_section(results: Results) -> str:
         + " | mean ± SD |\n|---|"
         + "---|" * (len(seeds["seeds"]) + 1)
     )
+
+    def cell(seed: int, name: str) -> str:
+        value = seeds["test_auroc"][str(seed)].get(name)
+        return "–" if value is None else number(value)
+
+    def spread(name: str) -> str:
+        sd = seeds["sd_test_auroc"][name]
+        mean = number(seeds["mean_test_auroc"][name])
+        return f"{mean} ± {number(sd)}" if sd is not None else f"{mean} (main seed only)"
+
     rows = [
         f"| {DISPLAY_NAMES[name]} | "
-        + " | ".join(number(seeds["test_auroc"][str(s)][name]) for s in seeds["seeds"])
-        + f" | {number(mean)} ± {number(seeds['sd_test_auroc'][name])} |"
-        for name, mean in seeds["mean_test_auroc"].items()
+        + " | ".join(cell(s, name) for s in seeds["seeds"])
+        + f" | {spread(name)} |"
+        for name in seeds["mean_test_auroc"]
     ]
     return "Test AUROC per seed:\n\n" + "\n".join([header, *rows])
 
@@ -511,31 +613,28 @@ def resplits_section(results: ResultsFile) -> str:
 
 
 def controls_section(results: Results) -> str:
-    """Table of the negative controls with their CIs and their reading, or how to run them."""
+    """Table of the negative controls with their seed-aware CIs and their reading."""
     controls = results["controls"]
     if not controls.get("ran"):
         return (
-            "The negative controls were not run (`--ablations off`, or `auto` on a large run); "
-            "run with `--ablations on` to test whether a text gain is genuine."
+            "Besides the shuffled-notes network that the verdict reads, the negative controls "
+            "were not run (`--ablations off`, or `auto` on a large run); run with `--ablations "
+            "on` to test whether a notes gain is patient-specific or a leak."
         )
     lines = [
-        f"The fused model's AUROC gain over vital-only was {signed(controls['fused_gain_auroc'])} "
-        f"(95% CI {interval(controls['fused_gain_ci'])}). Each control's AUROC, its gain over "
-        "vital-only, the fused model's lead over it (95% CIs from the same paired resamples), "
-        "and the share of the fused gain it keeps (computed only when the fused gain's CI lies "
-        "above zero):",
+        "Each control's AUROC (averaged over the seeds it was trained with), its gain over "
+        "vital-only and the fused model's lead over it, with 95% CIs over seeds and test rows "
+        "(text-only: the main seed's test rows only), and the share of the notes' gain that the "
+        "within-class shuffle keeps (computed only when the notes' gain is established):",
         "",
-        "| Control | AUROC (95% CI) | Gain vs vital-only (95% CI) | Fused minus control (95% CI) | Share of fused gain kept |\n|---|---|---|---|---|",
+        "| Control | Seeds | AUROC | Gain vs vital-only (95% CI) | Fused minus control (95% CI) | Share of the notes' gain kept |\n|---|---|---|---|---|---|",
     ]
-    for name in (
-        "text_only",
-        "notes_shuffled",
-        "notes_shuffled_within_class",
-        "notes_zeroed_at_test",
-    ):
-        entry = controls[name]
+    for name in CONTROL_ORDER:
+        entry = controls.get(name)
+        if entry is None:
+            continue
         lines.append(
-            f"| {DISPLAY_NAMES[name]} | {with_ci(results, name, 'auroc')} "
+            f"| {DISPLAY_NAMES[name]} | {entry['seeds']} | {number(entry['auroc'])} "
             f"| {signed(entry['gain_vs_vital_only'])} ({interval(entry['gain_vs_vital_only_ci'])}) "
             f"| {signed(entry['fused_minus_control'])} ({interval(entry['fused_minus_control_ci'])}) "
             f"| {share_of_gain(entry['retained_fraction'])} |"
@@ -545,21 +644,29 @@ def controls_section(results: Results) -> str:
     return "\n".join(lines)
 
 
+CONTROL_ORDER = (
+    "notes_shuffled",
+    "notes_shuffled_within_class",
+    "text_only",
+    "notes_zeroed_at_test",
+)
+
+
 def share_of_gain(fraction: float | None) -> str:
-    """A control that scores below vital-only keeps none of the gain, not a negative share."""
+    """A control that scores below the shuffled-notes network keeps none of the gain, not a
+    negative share."""
     if fraction is None:
         return "n/a"
     return "none" if fraction <= 0 else f"{fraction:.0%}"
 
 
 def controls_interpretation(controls: ControlsRun, pairing: PairingSummary) -> str:
-    """What the controls say, read from confidence intervals and the pairing method.
+    """What the controls say, read from seed-aware confidence intervals and the pairing method.
 
-    ``pairing`` is ``results["pairing"]``. Point estimates alone are never interpreted: a control
-    is said to lower the AUROC only when the CI of the fused model's lead over it lies above zero.
+    ``pairing`` is ``results["pairing"]``. Point estimates alone are never interpreted, and the
+    leak test is made only on an established notes gain.
     """
-    gain_ci = controls["fused_gain_ci"]
-    gain = f"{signed(controls['fused_gain_auroc'])} (95% CI {interval(gain_ci)})"
+    notes = f"{signed(controls['notes_gain_auroc'])} (95% CI {interval(controls['notes_gain_ci'])})"
     caveat = (
         "A within-class shuffle keeps any class-level signal, genuine or leaked, and at test time "
         "assigns notes by the true label; it can expose a leak but cannot prove its absence."
@@ -568,31 +675,23 @@ def controls_interpretation(controls: ControlsRun, pairing: PairingSummary) -> s
         return (
             f"Notes were paired {pairing_phrase(pairing)}, not by patient, so each note describes "
             "someone other than the patient whose vitals it is paired with: the controls cannot "
-            f"speak to clinical information. The fused model's gain over vital-only, {gain}, and "
-            "any control's can only come from the notes' general content, extra capacity or "
-            "chance; link notes to samples by id to ask the clinical question."
+            f"speak to clinical information. The notes' gain, {notes}, can only come from the "
+            "notes' general content or chance; link notes to samples by id to ask the clinical "
+            "question."
         )
-    if not controls["fused_gain_established"]:
+    if not controls["notes_gain_established"]:
         return (
-            f"The fused model's gain over vital-only, {gain}, is not distinguishable from zero, so "
-            "there is no gain for the controls to explain: shares of it are not computed and no "
-            "leak test is made; the controls are listed for completeness."
+            f"The notes' gain over the same network on shuffled notes, {notes}, is not "
+            "distinguishable from zero, so there is no notes gain for the controls to explain: "
+            "no share of it is computed and no leak test is made; the controls are listed for "
+            "completeness."
         )
-    sentences = [
-        f"The fused model's gain over vital-only is {gain}.",
-        lead_sentence(
-            controls["notes_shuffled"],
-            "Shuffling the notes across each split",
-            "so the gain depends on which note goes with which sample",
-            "a gain that survives random notes may come from the extra capacity or training "
-            "noise rather than from what the notes say about each patient",
-        ),
-    ]
     within = controls["notes_shuffled_within_class"]
+    sentences = [f"The notes' gain over the same network on shuffled notes is {notes}."]
     if controls["label_leak_suspected"]:
         sentences.append(
             f"**Warning: shuffling the notes within each class keeps "
-            f"{share_of_gain(within['retained_fraction'])} of the gain (at least "
+            f"{share_of_gain(within['retained_fraction'])} of that gain (at least "
             f"{LEAK_RETAINED_FRACTION:.0%}; fused minus this control "
             f"{signed(within['fused_minus_control'])}, 95% CI "
             f"{interval(within['fused_minus_control_ci'])}).** The notes' value is class-level, "
@@ -618,7 +717,7 @@ def controls_interpretation(controls: ControlsRun, pairing: PairingSummary) -> s
 def lead_sentence(control: ControlReading, action: str, if_lower: str, if_not: str) -> str:
     """One control read by the CI of the fused model's AUROC minus the control's."""
     lead_ci = control["fused_minus_control_ci"]
-    kept = f"; it keeps {share_of_gain(control['retained_fraction'])} of the gain"
+    kept = f"; it keeps {share_of_gain(control['retained_fraction'])} of the notes' gain"
     if lead_ci[0] > 0:
         return (
             f"{action} lowers the AUROC by {number(control['fused_minus_control'])} (95% CI "
@@ -692,14 +791,19 @@ def limitations(results: ResultsFile) -> str:
         "split, saved in the checkpoint) are the ones to read as risks; the recalibration was "
         "checked on this test split only."
     )
+    sources = (
+        "test-set sampling and training randomness (seeds)"
+        if results["added_value"]["includes_training_randomness"]
+        else "test-set sampling only (one training seed)"
+    )
     if results.get("resplits") is None:
         items.append(
-            "All results come from a single train/validation/test split; the confidence "
-            "intervals reflect test-set sampling, not the variation between splits or sites."
+            f"All results come from a single train/validation/test split; the confidence "
+            f"intervals reflect {sources}, not the variation between splits or sites."
         )
     else:
         items.append(
-            "The confidence intervals reflect test-set sampling; the repeated splits show the "
+            f"The confidence intervals reflect {sources}; the repeated splits show the "
             "variation between splits of these data, not between sites."
         )
     return "\n".join(f"- {item}" for item in items)

@@ -156,7 +156,14 @@ def run_resplits(
                 + ", ".join(f"{name} {len(redrawn.splits[name])}" for name in SPLITS)
                 + f" samples, {int(test.y.sum())} test positives"
             )
-        experiment = run_experiment(redrawn, single, device, log=log, progress=progress)
+        experiment = run_experiment(
+            redrawn,
+            single,
+            device,
+            log=log,
+            progress=progress,
+            variants=(MAIN_MODEL, BASELINE_MODEL),
+        )
         fused = evaluation.auroc(test.y, experiment.models[MAIN_MODEL].test_prob)
         vital = evaluation.auroc(test.y, experiment.models[BASELINE_MODEL].test_prob)
         per_split.append(

@@ -21,9 +21,10 @@ from .bootstrap import (
     DEFAULT_BOOTSTRAP_SEED,
     bootstrap_confidence_intervals,
 )
+from .comparisons import compare_over_seeds
 from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
 from .errors import PipelineError
-from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, Experiment
+from .experiment import BASELINE_MODEL, CONTROL_MODELS, MAIN_MODEL, SHUFFLED_CONTROL, Experiment
 from .linkage import describe_linkage
 from .model import build_model, count_parameters
 from .multimodal_data import MultimodalData
@@ -44,11 +45,16 @@ from .results_schema import (
     SeedSummary,
 )
 from .settings import check_settings, setting
+from .verdict import (
+    LEAK_RULE,
+    attribute_gain,
+    established,
+    gain_verdict,
+    leak_suspected,
+    retained_fraction,
+)
 
 REFERENCE_THRESHOLD = 0.5
-# A within-class note shuffle keeps only what the notes say about the label as a class. When it
-# still holds this share of the fused model's gain, the notes' value is not patient-specific.
-LEAK_RETAINED_FRACTION = 0.75
 REFERENCE_MODEL_NAME = "MultiModalLSTM"
 DEFAULT_REPORTED_BASELINE_AUROC = 0.9941  # the reference user's earlier vital-only LSTM
 # The smallest AUROC gain worth adding notes for. Published gains from adding notes to vitals
@@ -88,9 +94,10 @@ class EvaluationSettings:
     progress: bool = field(default=False, metadata={"record": False})
     min_gain: float = setting(
         DEFAULT_MIN_GAIN,
-        "the smallest AUROC gain (multimodal minus vital-only) that would matter; the verdict "
-        "says whether the difference's 95% CI excludes it",
-        minimum=0,
+        "the smallest AUROC gain that would matter, above 0; the verdict reads the 95%% CI of "
+        "the notes' gain (fused model minus the same network on shuffled notes, over seeds and "
+        "test rows) against 0 and against it",
+        above=0,
         below=1,
     )
     recalibration: str = setting(
@@ -227,27 +234,10 @@ def build_results(
             "clusters": delong.clusters,
         }
     }
-    difference = results["confidence_intervals"][f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]
-    results["added_value"] = {
-        "min_gain_auroc": settings.min_gain,
-        **gain_verdict(difference["auroc"], settings.min_gain),
-        # Both on the models' raw outputs and on the same paired resamples as the AUROC CIs.
-        "delta_brier": {
-            "value": results["metrics"][MAIN_MODEL]["brier_score"]
-            - results["metrics"][BASELINE_MODEL]["brier_score"],
-            "ci": difference["brier"],
-            "definition": "Brier(multimodal) - Brier(vital-only); below zero favours multimodal",
-        },
-        "idi": {
-            "value": evaluation.integrated_discrimination_improvement(
-                y_test, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL]
-            ),
-            "ci": difference["discrimination_slope"],
-            "definition": "integrated discrimination improvement (Pencina et al. 2008): the "
-            "change in mean predicted probability of positives minus that of negatives",
-        },
-    }
-    results["seeds"] = seed_summary(experiment, y_test)
+    comparisons = seed_aware_comparisons(experiment, data, settings)
+    results["comparisons"] = comparisons
+    results["added_value"] = added_value(comparisons, settings.min_gain)
+    results["seeds"] = seed_summary(experiment, y_test, comparisons)
     results["controls"] = control_summary(results, list(models))
     results["model_parameters"] = {
         name: count_parameters(build_model(model.model_config)) for name, model in models.items()
@@ -263,20 +253,6 @@ def build_results(
         if model.training is not None
     }
     return results
-
-
-GAIN_VERDICTS = {
-    "worse": "the whole interval lies below zero: adding the notes made discrimination worse",
-    "meaningful_gain": "the whole interval lies at or above the smallest gain of interest",
-    "gain_below_min": "the interval lies above zero but below the smallest gain of interest: a "
-    "real gain too small to matter",
-    "gain_size_unclear": "the interval lies above zero and includes the smallest gain of "
-    "interest: a gain, possibly smaller than one that matters",
-    "no_meaningful_gain": "the interval includes zero and lies below the smallest gain of "
-    "interest: evidence of no meaningful gain",
-    "inconclusive": "the interval includes both zero and the smallest gain of interest: "
-    "inconclusive, a larger test split is needed",
-}
 
 
 def recalibrated_summary(recalibration: Recalibration | str, method: str) -> RecalibratedMetrics:
@@ -327,26 +303,6 @@ def decision_curve_summary(
     }
 
 
-def gain_verdict(difference_ci: list[float], min_gain: float) -> dict:
-    """Read the 95% CI of the AUROC difference (fused minus vital-only) against zero and the
-    smallest gain of interest ``min_gain``.
-
-    An interval that includes zero is not evidence of no gain; one that also lies wholly below
-    ``min_gain`` is (as in an equivalence test), which gives a null result a student can defend.
-    Returns ``{"verdict": key of GAIN_VERDICTS, "statement": its sentence}``.
-    """
-    low, high = difference_ci
-    if high < 0:
-        verdict = "worse"
-    elif low >= min_gain:
-        verdict = "meaningful_gain"
-    elif low > 0:
-        verdict = "gain_below_min" if high < min_gain else "gain_size_unclear"
-    else:
-        verdict = "no_meaningful_gain" if high < min_gain else "inconclusive"
-    return {"verdict": verdict, "statement": GAIN_VERDICTS[verdict]}
-
-
 def describe_data(data: MultimodalData) -> DataSummary:
     """``data``: sample and positive counts per split and the shapes the models saw."""
     train = data.splits["train"]
@@ -382,78 +338,245 @@ def describe_pairing(meta: dict) -> PairingSummary:
 
 
 def control_differences(names: list[str]) -> list[tuple[str, str]]:
-    """The paired AUROC differences the controls are read by: each control against vital-only
-    (what it adds to the vitals) and the fused model against each control (what it loses)."""
+    """The main seed's paired AUROC differences for the controls: each control against
+    vital-only (what it adds to the vitals) and the fused model against each control."""
     controls = [name for name in CONTROL_MODELS if name in names]
     return [(name, BASELINE_MODEL) for name in controls] + [(MAIN_MODEL, name) for name in controls]
 
 
-def control_summary(results: dict, names: list[str]) -> ControlsRun | ControlsNotRun:
-    """How much of the fused model's test-AUROC gain over vital-only each control keeps.
+# The two comparisons the verdict reads, each with Brier and IDI beside AUROC.
+HEADLINE_PAIRS = ((MAIN_MODEL, SHUFFLED_CONTROL), (MAIN_MODEL, BASELINE_MODEL))
+# Headline metric names in the comparisons, by their name in compare_over_seeds.
+PROBABILITY_METRICS = {"brier": "brier", "discrimination_slope": "idi"}
 
-    ``retained_fraction`` = (control - vital-only) / (fused - vital-only). It is computed only
-    when the fused gain's bootstrap CI lies above zero: a share of a gain indistinguishable from
-    noise is itself noise (a control 0.003 above vital-only "kept" most of a +0.003 gain and set
-    off the leak flag). Shuffling notes across a split should erase a real gain; a within-class
-    shuffle that keeps most of it means the notes carry the label as a class, not the patient: a
-    pairing or labelling leak to rule out before believing the gain. Each control also carries
-    the CIs of its gain over vital-only and of the fused model's lead over it, so its reading can
-    rest on intervals rather than point estimates.
+
+def comparison_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """Every seed-aware comparison: the headline two, what the network gains on shuffled notes
+    over vital-only, and each further control against the fused model, vital-only and (for the
+    within-class shuffle, which the leak rule reads) the shuffled-notes control."""
+    pairs = [*HEADLINE_PAIRS, (SHUFFLED_CONTROL, BASELINE_MODEL)]
+    for name in CONTROL_MODELS:
+        if name in names and name != SHUFFLED_CONTROL:
+            pairs += [(MAIN_MODEL, name), (name, BASELINE_MODEL)]
+    if "notes_shuffled_within_class" in names:
+        pairs.append(("notes_shuffled_within_class", SHUFFLED_CONTROL))
+    return pairs
+
+
+def recalibrated_by_seed(
+    experiment: Experiment, data: MultimodalData, method: str, names: tuple[str, ...]
+) -> tuple[dict[str, dict[int, np.ndarray]], list[str]]:
+    """Test probabilities of ``names`` for every seed, each recalibrated on its own validation
+    predictions; and the reasons for any calibrator that could not be fitted."""
+    y_val, y_test = data.splits["val"].y, data.splits["test"].y
+    recalibrated: dict[str, dict[int, np.ndarray]] = {}
+    failures = []
+    for name in names:
+        recalibrated[name] = {}
+        for seed, model in experiment.by_seed(name).items():
+            try:
+                recalibrated[name][seed] = recalibration_summary(
+                    y_val, model.val_prob, y_test, model.test_prob, method
+                ).test_prob
+            except PipelineError as error:
+                failures.append(f"{name} (seed {seed}): {error}")
+    return recalibrated, failures
+
+
+def seed_aware_comparisons(
+    experiment: Experiment, data: MultimodalData, settings: EvaluationSettings
+) -> dict:
+    """``comparisons``: every pair of :func:`comparison_pairs` by the two-level bootstrap of
+    :func:`~multimodal_deterioration.comparisons.compare_over_seeds` (seeds, then test rows);
+    the headline pairs also with ΔBrier and IDI on raw and on validation-recalibrated
+    probabilities, and with their ``--min-gain`` verdict."""
+    test = data.splits["test"]
+    names = list(experiment.models)
+    resampling = {
+        "n_resamples": settings.bootstrap_resamples,
+        "seed": settings.bootstrap_seed,
+        "groups": test.ids,
+    }
+    raw = {
+        name: {seed: model.test_prob for seed, model in experiment.by_seed(name).items()}
+        for name in names
+    }
+    comparisons = compare_over_seeds(test.y, raw, comparison_pairs(names), **resampling)
+    headline_models = tuple(dict.fromkeys(name for pair in HEADLINE_PAIRS for name in pair))
+    recalibrated, failures = recalibrated_by_seed(
+        experiment, data, settings.recalibration, headline_models
+    )
+    probability_sets = {"": raw}
+    if not failures:
+        probability_sets["_recalibrated"] = recalibrated
+    for suffix, predictions in probability_sets.items():
+        extra = compare_over_seeds(
+            test.y,
+            predictions,
+            HEADLINE_PAIRS,
+            metrics=tuple(PROBABILITY_METRICS),
+            **resampling,
+        )
+        for a, b in HEADLINE_PAIRS:
+            key = f"{a}_minus_{b}"
+            for metric, label in PROBABILITY_METRICS.items():
+                comparisons["pairs"][key][label + suffix] = extra["pairs"][key][metric]
+    comparisons["method"] = (
+        "two-level paired bootstrap: each resample draws the seeds with replacement, then the "
+        f"test rows (stratified by label, by {'sample id' if test.ids is not None else 'sample'}"
+        "), the same rows for every model and seed; the estimate is the mean over seeds of the "
+        "per-seed difference on the whole test split; 95% percentile intervals"
+    )
+    for a, b in HEADLINE_PAIRS:
+        entry = comparisons["pairs"][f"{a}_minus_{b}"]
+        entry.update(gain_verdict(entry["auroc"]["ci"], settings.min_gain))
+        entry["recalibration"] = (
+            f"each seed's model recalibrated on its validation predictions ({settings.recalibration})"
+            if not failures
+            else "not fitted: " + "; ".join(failures)
+        )
+    return comparisons
+
+
+def added_value(comparisons: dict, min_gain: float) -> dict:
+    """``added_value``: the verdict on the notes (fused minus the same network on shuffled
+    notes), its attribution, the comparison with vital-only, and ΔBrier and IDI against
+    vital-only on recalibrated probabilities (the raw ones kept as secondary lines)."""
+    notes = comparisons["pairs"][f"{MAIN_MODEL}_minus_{SHUFFLED_CONTROL}"]
+    vitals = comparisons["pairs"][f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]
+    n_seeds = len(notes["seeds"])
+    attribution = attribute_gain(notes["auroc"]["ci"], vitals["auroc"]["ci"])
+    recalibrated = "brier_recalibrated" in vitals
+    suffix = "_recalibrated" if recalibrated else ""
+    probabilities = (
+        "probabilities recalibrated on the validation split (each seed's model on its own)"
+        if recalibrated
+        else "the raw model outputs (a calibrator could not be fitted: see comparisons)"
+    )
+
+    def seed_averaged(entry: dict) -> dict:
+        return {
+            "value": entry["estimate"],
+            "ci": entry["ci"],
+            "sd_over_seeds": entry["sd_over_seeds"],
+        }
+
+    brier_definition = "Brier(multimodal) - Brier(vital-only); below zero favours multimodal"
+    idi_definition = (
+        "integrated discrimination improvement (Pencina et al. 2008): the change in mean "
+        "predicted probability of positives minus that of negatives"
+    )
+    return {
+        "min_gain_auroc": min_gain,
+        "compared_with": SHUFFLED_CONTROL,
+        "verdict": notes["verdict"],
+        "statement": notes["statement"],
+        "gain_auroc": notes["auroc"]["estimate"],
+        "gain_auroc_ci": notes["auroc"]["ci"],
+        "probability_of_outperforming": notes["auroc"]["probability_of_outperforming"],
+        "attribution": attribution["attribution"],
+        "attribution_statement": attribution["statement"],
+        "over_vital_only": {
+            "verdict": vitals["verdict"],
+            "statement": vitals["statement"],
+            "gain_auroc": vitals["auroc"]["estimate"],
+            "gain_auroc_ci": vitals["auroc"]["ci"],
+            "probability_of_outperforming": vitals["auroc"]["probability_of_outperforming"],
+        },
+        "seeds": n_seeds,
+        "includes_training_randomness": n_seeds > 1,
+        "delta_brier": {
+            **seed_averaged(vitals["brier" + suffix]),
+            "probabilities": probabilities,
+            "definition": brier_definition,
+        },
+        "idi": {
+            **seed_averaged(vitals["idi" + suffix]),
+            "probabilities": probabilities,
+            "definition": idi_definition,
+        },
+        "delta_brier_raw": {**seed_averaged(vitals["brier"]), "definition": brier_definition},
+        "idi_raw": {**seed_averaged(vitals["idi"]), "definition": idi_definition},
+    }
+
+
+def control_summary(results: dict, names: list[str]) -> ControlsRun | ControlsNotRun:
+    """What the controls say, read from the seed-aware comparisons.
+
+    Each control carries its seed-averaged AUROC, its gain over vital-only and the fused model's
+    lead over it, with two-level CIs. ``retained_fraction`` is the share of the notes' gain
+    (fused minus shuffled notes) that the within-class shuffle keeps, computed only when that
+    gain is established: a share of a gain indistinguishable from noise is itself noise. A
+    within-class shuffle that keeps most of it means the notes carry the label as a class, not
+    the patient: a pairing or labelling leak to rule out before believing the gain.
     """
-    controls = [name for name in CONTROL_MODELS if name in names]
+    controls = [name for name in CONTROL_MODELS if name in names and name != SHUFFLED_CONTROL]
     if not controls:
         return {"ran": False}
-    intervals = results["confidence_intervals"]
-    baseline = results["vital_only_auroc"]
-    fused = results["multimodal_auroc"]
-    gain = fused - baseline
-    gain_ci = intervals[f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]["auroc"]
-    gain_established = gain_ci[0] > 0
+    comparisons = results["comparisons"]
+    pairs = comparisons["pairs"]
+    notes = pairs[f"{MAIN_MODEL}_minus_{SHUFFLED_CONTROL}"]["auroc"]
+    vitals = pairs[f"{MAIN_MODEL}_minus_{BASELINE_MODEL}"]["auroc"]
+    notes_established = established(notes["ci"])
     summary = {
         "ran": True,
-        "fused_gain_auroc": gain,
-        "fused_gain_ci": gain_ci,
-        "fused_gain_established": gain_established,
+        "fused_gain_auroc": vitals["estimate"],
+        "fused_gain_ci": vitals["ci"],
+        "fused_gain_established": established(vitals["ci"]),
+        "notes_gain_auroc": notes["estimate"],
+        "notes_gain_ci": notes["ci"],
+        "notes_gain_established": notes_established,
         "clinically_linked": bool((results.get("pairing") or {}).get("clinically_linked")),
     }
-    for name in controls:
-        control_auroc = results["metrics"][name]["auroc"]
+    for name in (SHUFFLED_CONTROL, *controls):
+        over_vitals = pairs[f"{name}_minus_{BASELINE_MODEL}"]
+        lead = pairs[f"{MAIN_MODEL}_minus_{name}"]
         summary[name] = {
-            "auroc": control_auroc,
-            "gain_vs_vital_only": control_auroc - baseline,
-            "gain_vs_vital_only_ci": intervals[f"{name}_minus_{BASELINE_MODEL}"]["auroc"],
-            "fused_minus_control": fused - control_auroc,
-            "fused_minus_control_ci": intervals[f"{MAIN_MODEL}_minus_{name}"]["auroc"],
-            "retained_fraction": (control_auroc - baseline) / gain if gain_established else None,
+            "auroc": comparisons["models"][name]["auroc"]["estimate"],
+            "seeds": len(over_vitals["seeds"]),
+            "gain_vs_vital_only": over_vitals["auroc"]["estimate"],
+            "gain_vs_vital_only_ci": over_vitals["auroc"]["ci"],
+            "fused_minus_control": lead["auroc"]["estimate"],
+            "fused_minus_control_ci": lead["auroc"]["ci"],
+            "retained_fraction": None,
         }
-    within = summary.get("notes_shuffled_within_class", {}).get("retained_fraction")
-    summary["label_leak_suspected"] = bool(within is not None and within >= LEAK_RETAINED_FRACTION)
-    summary["label_leak_rule"] = (
-        "flagged when the fused model's AUROC gain over vital-only has a 95% CI above zero and "
-        f"notes shuffled within each class keep >= {LEAK_RETAINED_FRACTION:.0%} of that gain"
+    within = summary.get("notes_shuffled_within_class")
+    if within is not None and notes_established:
+        kept = pairs[f"notes_shuffled_within_class_minus_{SHUFFLED_CONTROL}"]["auroc"]
+        within["retained_fraction"] = retained_fraction(kept["estimate"], notes["estimate"])
+    summary["label_leak_suspected"] = bool(
+        within is not None and leak_suspected(notes["ci"], within["retained_fraction"])
     )
+    summary["label_leak_rule"] = LEAK_RULE
     return summary
 
 
-def seed_summary(experiment: Experiment, y_test: np.ndarray) -> SeedSummary:
-    """``seeds``: every model's test AUROC per training seed, with mean and SD over seeds."""
+def seed_summary(experiment: Experiment, y_test: np.ndarray, comparisons: dict) -> SeedSummary:
+    """``seeds``: every model's test AUROC per training seed, with mean and SD over the seeds
+    it was trained with, and the two-level CI of the seed-averaged AUROC."""
     per_seed = {
-        str(seed): {name: evaluation.auroc(y_test, prob) for name, prob in by_model.items()}
-        for seed, by_model in experiment.test_prob_by_seed.items()
+        str(seed): {name: evaluation.auroc(y_test, model.test_prob) for name, model in run.items()}
+        for seed, run in experiment.runs.items()
     }
     names = list(experiment.models)
     values = {
-        name: np.array([per_seed[str(seed)][name] for seed in experiment.config.seeds])
+        name: np.array([per_seed[str(seed)][name] for seed in experiment.by_seed(name)])
         for name in names
     }
     return {
         "main_seed": experiment.config.main_seed,
         "seeds": list(experiment.config.seeds),
+        "trained_seeds": {name: list(experiment.by_seed(name)) for name in names},
         "test_auroc": per_seed,
         "mean_test_auroc": {name: float(v.mean()) for name, v in values.items()},
-        # Sample SD across seeds; undefined (None) for a single seed.
+        # Sample SD across seeds; undefined (None) for a model trained with one seed.
         "sd_test_auroc": {
             name: float(v.std(ddof=1)) if len(v) > 1 else None for name, v in values.items()
+        },
+        "mean_test_auroc_ci": {
+            name: comparisons["models"][name]["auroc"]["ci"]
+            for name in names
+            if name in comparisons["models"]
         },
     }
 

@@ -22,7 +22,7 @@ import torch
 from . import artifacts, report
 from .checkpoint import save_checkpoint
 from .cli import StageLog
-from .experiment import MAIN_MODEL, ExperimentConfig, run_experiment
+from .experiment import MAIN_MODEL, TRAINED_VARIANTS, ExperimentConfig, run_experiment
 from .multimodal_data import MultimodalData, load_multimodal_data
 from .resplits import run_resplits
 from .results import EvaluationSettings, build_results, predictions_table, recalibrate_models
@@ -119,8 +119,13 @@ def run_study(
         if data.meta.get("demo"):
             log.say("SYNTHETIC DEMO DATA - the numbers below are not clinical evidence.")
 
-    n_seeds = len(config.seeds)
-    with log.stage(f"Training {len(config.variants)} model variants x {n_seeds} seed(s)"):
+    trainings = sum(
+        len(config.seeds_of(variant)) for variant in config.variants if variant in TRAINED_VARIANTS
+    )
+    with log.stage(
+        f"Training {trainings} models ({len(config.variants)} variants, "
+        f"{len(config.seeds)} seed(s))"
+    ):
         experiment = run_experiment(
             data, config, device, log=None if quiet else print, progress=not quiet
         )
@@ -232,12 +237,13 @@ def print_summary(results: dict) -> None:
     pairing = results["pairing"]
     seeds = results["seeds"]
     print(
-        f"\n== Summary\n{banner}Test samples: {results['test_samples']} (seed {seeds['main_seed']})"
+        f"\n== Summary\n{banner}Test samples: {results['test_samples']}; per-model lines are "
+        f"the main seed's ({seeds['main_seed']})"
     )
     for name, metrics in results["metrics"].items():
         low, high = ci[name]["auroc"]
         spread = ""
-        if len(seeds["seeds"]) > 1:
+        if seeds["sd_test_auroc"][name] is not None:
             spread = (
                 f"; over seeds {seeds['mean_test_auroc'][name]:.4f} +/- "
                 f"{seeds['sd_test_auroc'][name]:.4f}"
@@ -245,13 +251,33 @@ def print_summary(results: dict) -> None:
         print(
             f"  {name:<28} test AUROC {metrics['auroc']:.4f} (95% CI {low:.4f}-{high:.4f}){spread}"
         )
+    added = results["added_value"]
+    over = (
+        f"{added['seeds']} seeds and test rows"
+        if added["includes_training_randomness"]
+        else "test rows of one seed only"
+    )
+    for label, entry in (
+        ("notes' gain (vs notes_shuffled)", added),
+        ("multimodal - vital_only", added["over_vital_only"]),
+    ):
+        low, high = entry["gain_auroc_ci"]
+        print(
+            f"  {label:<32} {entry['gain_auroc']:+.4f} (95% CI {low:+.4f} to {high:+.4f}, over "
+            f"{over}; multimodal better in {entry['probability_of_outperforming']:.0%})"
+        )
+    print(f"  verdict (--min-gain {added['min_gain_auroc']:g}): {added['statement']}")
+    print(
+        textwrap.fill(
+            added["attribution_statement"], width=100, initial_indent="  ", subsequent_indent="  "
+        )
+    )
     low, high = ci["multimodal_minus_vital_only"]["auroc"]
     print(
-        f"  multimodal - vital_only     {delong['auc_difference']:+.4f} (95% CI {low:+.4f} to "
-        f"{high:+.4f}), DeLong p = {delong['p_value']:.3g}"
+        f"  main seed only (fitted models held fixed): multimodal - vital_only "
+        f"{delong['auc_difference']:+.4f} (95% CI {low:+.4f} to {high:+.4f}), "
+        f"DeLong p = {delong['p_value']:.3g}"
     )
-    added = results["added_value"]
-    print(f"  against --min-gain {added['min_gain_auroc']:g}: {added['statement']}")
     print(
         f"  reported baseline {results['reported_baseline_auroc']:.4f} (quoted, not "
         f"re-measured): {results['improvement_vs_reported_percent']:+.2f}%"
@@ -279,7 +305,7 @@ def print_summary(results: dict) -> None:
     if controls["ran"] and controls["label_leak_suspected"]:
         kept = controls["notes_shuffled_within_class"]["retained_fraction"]
         print(
-            f"  WARNING: notes shuffled within each class keep {kept:.0%} of the text gain: the "
+            f"  WARNING: notes shuffled within each class keep {kept:.0%} of the notes' gain: the "
             "notes may be standing in for the label (pairing or labelling leak); see "
             "multimodal_report.md",
             file=sys.stderr,

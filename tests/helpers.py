@@ -12,7 +12,6 @@ import numpy as np
 
 from multimodal_deterioration.experiment import (
     BASELINE_MODEL,
-    CONTROL_MODELS,
     MAIN_MODEL,
     TRAINED_VARIANTS,
     Experiment,
@@ -52,31 +51,41 @@ def fake_data(
 
 def fake_experiment(
     data: MultimodalData,
-    val_prob: dict[str, np.ndarray],
-    test_prob: dict[str, np.ndarray],
+    val_prob: dict,
+    test_prob: dict,
     ablations: bool = False,
+    seeds: tuple[int, ...] = (ExperimentConfig().main_seed,),
 ) -> Experiment:
     """An experiment whose models "predicted" the given probabilities, without any training.
 
     Lets the results be built from chosen predictions, so a test can make the validation and
-    test splits disagree on purpose (e.g. about the best threshold).
+    test splits disagree on purpose (e.g. about the best threshold). A probability entry is one
+    array (the same for every seed) or ``{seed: array}``; a variant trained with the main seed
+    only gets the main seed's.
     """
-    config = ExperimentConfig(ablations=ablations)
+    config = ExperimentConfig(ablations=ablations, seeds=tuple(seeds))
     features = data.splits["train"].X_vital.shape[2]
     text_dim = data.splits["train"].X_text.shape[1]
-    models = {}
-    for name in config.variants:
-        kind = TRAINED_VARIANTS.get(name, ("multimodal",))[0]
-        models[name] = TrainedModel(
-            name, ModelConfig(kind, features, text_dim), None, val_prob[name], test_prob[name]
-        )
-    return Experiment(
-        config=config,
-        standardizer=None,
-        models=models,
-        test_prob_by_seed={config.main_seed: dict(test_prob)},
-        device="cpu",
-    )
+
+    def for_seed(entry, seed: int) -> np.ndarray:
+        return entry[seed] if isinstance(entry, dict) else entry
+
+    runs = {}
+    for seed in config.seeds:
+        runs[seed] = {}
+        for name in config.variants:
+            if seed not in config.seeds_of(name):
+                continue
+            kind = TRAINED_VARIANTS.get(name, ("multimodal",))[0]
+            runs[seed][name] = TrainedModel(
+                name,
+                ModelConfig(kind, features, text_dim),
+                None,
+                for_seed(val_prob[name], seed),
+                for_seed(test_prob[name], seed),
+                seed,
+            )
+    return Experiment(config=config, standardizer=None, runs=runs, device="cpu")
 
 
 def informative_probabilities(y: np.ndarray, strength: float, seed: int) -> np.ndarray:
@@ -89,7 +98,7 @@ def informative_probabilities(y: np.ndarray, strength: float, seed: int) -> np.n
 def fake_predictions(data: MultimodalData, split: str, ablations: bool, seed: int = 0):
     """Every variant's probabilities on one split; the fused model is the most informative."""
     y = data.splits[split].y
-    names = (MAIN_MODEL, BASELINE_MODEL) + (CONTROL_MODELS if ablations else ())
+    names = ExperimentConfig(ablations=ablations).variants
     strengths = {MAIN_MODEL: 3.0, BASELINE_MODEL: 1.5}
     return {
         name: informative_probabilities(y, strengths.get(name, 1.0), seed + index)
@@ -252,3 +261,25 @@ def tiny_data(sizes=(8, 6, 6), n_steps=3, n_features=2, text_dim=4) -> dict[str,
         arrays[f"note_index_{split}"] = np.arange(n)
     arrays["meta"] = np.array(json.dumps({"demo": False}))
     return arrays
+
+
+def null_notes_data(seed: int = 0, text_dim: int = 32) -> MultimodalData:
+    """Vitals that carry the label (feature 0 shifted for positives) and note vectors of pure
+    noise: a data set on which the notes cannot add anything."""
+    rng = np.random.default_rng(seed)
+    splits = {}
+    for name, n in {"train": 240, "val": 120, "test": 160}.items():
+        y = (rng.random(n) < 0.3).astype(np.int64)
+        y[:2], y[2:4] = 1, 0
+        X_vital = rng.normal(size=(n, 4, 3)).astype(np.float32)
+        X_vital[:, :, 0] += 0.9 * y[:, None]
+        splits[name] = MultimodalSplit(
+            X_vital=X_vital,
+            X_text=rng.normal(size=(n, text_dim)).astype(np.float32),
+            y=y,
+            note_index=np.arange(n, dtype=np.int64),
+            ids=None,
+        )
+    return MultimodalData(
+        splits=splits, meta={"pairing": {"method": "id", "clinically_linked": True}}
+    )

@@ -3,9 +3,11 @@
 import pytest
 
 from multimodal_deterioration.report import controls_interpretation, main_finding
-from multimodal_deterioration.results import (
+from multimodal_deterioration.results import control_summary
+from multimodal_deterioration.verdict import (
+    ATTRIBUTIONS,
     LEAK_RETAINED_FRACTION,
-    control_summary,
+    attribute_gain,
     gain_verdict,
 )
 
@@ -23,28 +25,49 @@ LINKED = {"method": "id", "clinically_linked": True}
 RANDOM = {"method": "random", "seed": 3, "clinically_linked": False}
 
 
-def results_with(aurocs: dict, gain_ci=(0.05, 0.15), lead_ci=(0.02, 0.2), pairing=LINKED) -> dict:
-    """A results dict holding what the control summary reads: AUROCs, the paired difference
-    CIs (the fused gain's, and one CI for the fused model's lead over every control)."""
-    intervals = {"multimodal_minus_vital_only": {"auroc": list(gain_ci)}}
+def comparison(a: float, b: float, ci=None, seeds=5) -> dict:
+    """A seed-aware comparison entry of AUROC ``a`` minus ``b`` with the given CI."""
+    difference = a - b
+    ci = list(ci) if ci is not None else [difference - 0.05, difference + 0.05]
+    return {
+        "model": "a",
+        "comparator": "b",
+        "seeds": list(range(seeds)),
+        "auroc": {
+            "estimate": difference,
+            "ci": ci,
+            "per_seed": {},
+            "sd_over_seeds": 0.01,
+            "probability_of_outperforming": 0.5,
+        },
+    }
+
+
+def results_with(aurocs: dict, notes_ci=(0.05, 0.15), lead_ci=(0.02, 0.2), pairing=LINKED) -> dict:
+    """A results dict holding what the control summary reads: seed-averaged AUROCs and the
+    seed-aware comparisons (the notes' gain's CI, and one CI for the fused model's lead over
+    every other control)."""
+    fused, vitals, shuffled = aurocs["multimodal"], aurocs["vital_only"], aurocs["notes_shuffled"]
+    comparisons = {
+        "multimodal_minus_notes_shuffled": comparison(fused, shuffled, notes_ci),
+        "multimodal_minus_vital_only": comparison(fused, vitals),
+    }
     for name, value in aurocs.items():
         if name in ("multimodal", "vital_only"):
             continue
-        intervals[f"{name}_minus_vital_only"] = {"auroc": [value - 0.85, value - 0.75]}
-        intervals[f"multimodal_minus_{name}"] = {"auroc": list(lead_ci)}
-    return {
-        "multimodal_auroc": aurocs["multimodal"],
-        "vital_only_auroc": aurocs["vital_only"],
-        "metrics": {name: {"auroc": value} for name, value in aurocs.items()},
-        "confidence_intervals": intervals,
-        "pairing": pairing,
-    }
+        comparisons[f"{name}_minus_vital_only"] = comparison(value, vitals)
+        if name != "notes_shuffled":
+            comparisons[f"multimodal_minus_{name}"] = comparison(fused, value, lead_ci)
+    within = aurocs["notes_shuffled_within_class"]
+    comparisons["notes_shuffled_within_class_minus_notes_shuffled"] = comparison(within, shuffled)
+    models = {name: {"auroc": {"estimate": value}} for name, value in aurocs.items()}
+    return {"comparisons": {"pairs": comparisons, "models": models}, "pairing": pairing}
 
 
 def aurocs(within_class: float, shuffled: float = 0.80) -> dict:
     return {
         "multimodal": 0.90,
-        "vital_only": 0.80,
+        "vital_only": 0.79,
         "text_only": 0.70,
         "notes_shuffled": shuffled,
         "notes_shuffled_within_class": within_class,
@@ -61,13 +84,14 @@ def aurocs(within_class: float, shuffled: float = 0.80) -> dict:
         (0.81, False),
     ],
 )
-def test_the_leak_flag_fires_when_a_within_class_shuffle_keeps_most_of_an_established_gain(
+def test_the_leak_flag_fires_when_a_within_class_shuffle_keeps_most_of_an_established_notes_gain(
     within_class, flagged
 ):
     results = results_with(aurocs(within_class))
     summary = control_summary(results, CONTROL_NAMES)
-    assert summary["fused_gain_auroc"] == pytest.approx(0.10)
-    assert summary["fused_gain_established"] is True
+    assert summary["notes_gain_auroc"] == pytest.approx(0.10)
+    assert summary["notes_gain_established"] is True
+    # the share is of the notes' gain over the shuffled-notes network, not over vital-only
     assert summary["notes_shuffled_within_class"]["retained_fraction"] == pytest.approx(
         (within_class - 0.80) / 0.10
     )
@@ -76,13 +100,15 @@ def test_the_leak_flag_fires_when_a_within_class_shuffle_keeps_most_of_an_establ
     assert ("**Warning" in text) is flagged
 
 
-def test_a_gain_whose_interval_includes_zero_gets_no_shares_and_no_leak_flag():
-    """The audit's case: +0.003 (CI -0.031 to 0.037) with a within-class control 0.0026 above
-    vital-only once set the flag (a 87% "share" of noise) and printed the bold warning."""
-    values = aurocs(0.8026) | {"multimodal": 0.803}
-    results = results_with(values, gain_ci=(-0.031, 0.037), lead_ci=(-0.03, 0.03))
+def test_a_network_gain_over_vital_only_on_noise_raises_no_leak_flag():
+    """The audit's null run: the fused network beat vital-only (+0.016, CI above zero) on
+    permuted notes and the within-class control kept 94% of that, but the fused model did not
+    beat the same network on shuffled notes: no notes gain, so no share and no warning."""
+    values = aurocs(0.7305, shuffled=0.731) | {"multimodal": 0.732, "vital_only": 0.716}
+    results = results_with(values, notes_ci=(-0.009, 0.011), lead_ci=(-0.01, 0.012))
     summary = control_summary(results, CONTROL_NAMES)
-    assert summary["fused_gain_established"] is False
+    assert summary["fused_gain_auroc"] == pytest.approx(0.016)
+    assert summary["notes_gain_established"] is False
     for name in ("text_only", "notes_shuffled", "notes_shuffled_within_class"):
         assert summary[name]["retained_fraction"] is None
     assert summary["label_leak_suspected"] is False
@@ -92,26 +118,25 @@ def test_a_gain_whose_interval_includes_zero_gets_no_shares_and_no_leak_flag():
 
 
 def test_with_random_pairing_the_controls_are_not_read_as_clinical_evidence():
-    results = results_with(aurocs(0.81), gain_ci=(0.01, 0.19), pairing=RANDOM)
+    results = results_with(aurocs(0.81), notes_ci=(0.01, 0.19), pairing=RANDOM)
     summary = control_summary(results, CONTROL_NAMES)
     text = controls_interpretation(summary, results["pairing"])
     assert "cannot speak to clinical information" in text
     assert "at random (seed 3)" in text
-    assert "which note goes with which sample" not in text
     assert "patient-specific" not in text
 
 
 @pytest.mark.parametrize(
     "lead_ci, reading",
     [
-        ((0.02, 0.2), "so the gain depends on which note goes with which sample"),
+        ((0.02, 0.2), "so part of the gain is patient-specific"),
         ((-0.01, 0.2), "does not measurably lower the AUROC"),
     ],
 )
 def test_a_control_is_said_to_lower_the_auroc_only_when_the_lead_interval_excludes_zero(
     lead_ci, reading
 ):
-    results = results_with(aurocs(0.81, shuffled=0.82), lead_ci=lead_ci)
+    results = results_with(aurocs(0.81), lead_ci=lead_ci)
     text = controls_interpretation(control_summary(results, CONTROL_NAMES), results["pairing"])
     assert reading in text
 
@@ -119,28 +144,30 @@ def test_a_control_is_said_to_lower_the_auroc_only_when_the_lead_interval_exclud
 def test_the_summary_carries_each_controls_difference_intervals():
     results = results_with(aurocs(0.81))
     summary = control_summary(results, CONTROL_NAMES)
-    entry = summary["notes_shuffled"]
+    entry = summary["notes_shuffled_within_class"]
+    comparisons = results["comparisons"]["pairs"]
     assert (
         entry["gain_vs_vital_only_ci"]
-        == results["confidence_intervals"]["notes_shuffled_minus_vital_only"]["auroc"]
+        == comparisons["notes_shuffled_within_class_minus_vital_only"]["auroc"]["ci"]
     )
-    assert entry["fused_minus_control"] == pytest.approx(0.10)
+    assert entry["fused_minus_control"] == pytest.approx(0.09)
     assert entry["fused_minus_control_ci"] == [0.02, 0.2]
+    assert summary["notes_shuffled"]["fused_minus_control_ci"] == [0.05, 0.15]
 
 
 def test_controls_not_run_are_reported_as_such():
-    assert control_summary(results_with(aurocs(0.8)), ["multimodal", "vital_only"]) == {
-        "ran": False
-    }
+    assert control_summary(
+        results_with(aurocs(0.8)), ["multimodal", "vital_only", "notes_shuffled"]
+    ) == {"ran": False}
 
 
-@pytest.mark.parametrize(
-    "interval, verdict",
-    [([0.01, 0.05], "improved"), ([-0.02, 0.04], "no evidence"), ([-0.06, -0.01], "worse")],
-)
-def test_the_main_finding_reads_the_confidence_interval_of_the_difference(interval, verdict):
-    results = {
+def headline_results(notes_ci, vitals_ci, seeds=5) -> dict:
+    """What the main finding reads, with the two headline comparisons' CIs chosen."""
+    notes, vitals = gain_verdict(notes_ci, 0.01), gain_verdict(vitals_ci, 0.01)
+    model = {"auroc": {"estimate": 0.8, "ci": [0.75, 0.85]}}
+    return {
         "test_samples": 300,
+        "seeds": {"main_seed": 42},
         "metrics": {
             "multimodal": {"auroc": 0.83, "positive_rate": 0.2},
             "vital_only": {"auroc": 0.80},
@@ -148,18 +175,76 @@ def test_the_main_finding_reads_the_confidence_interval_of_the_difference(interv
         "confidence_intervals": {
             "multimodal": {"auroc": [0.78, 0.88]},
             "vital_only": {"auroc": [0.75, 0.85]},
-            "multimodal_minus_vital_only": {"auroc": interval},
+            "multimodal_minus_vital_only": {"auroc": [-0.0001, 0.0201]},
         },
         "statistics": {
-            "delong_multimodal_vs_vital_only": {"auc_difference": 0.03, "z": 1.5, "p_value": 0.13}
+            "delong_multimodal_vs_vital_only": {"auc_difference": 0.03, "z": 1.97, "p_value": 0.049}
+        },
+        "comparisons": {
+            "models": {name: model for name in ("multimodal", "vital_only", "notes_shuffled")},
+            "pairs": {"notes_shuffled_minus_vital_only": comparison(0.81, 0.80)},
         },
         "reported_baseline_auroc": 0.9941,
         "improvement_vs_reported_percent": -16.5,
-        "added_value": {"min_gain_auroc": 0.01, **gain_verdict(interval, 0.01)},
+        "added_value": {
+            "min_gain_auroc": 0.01,
+            **notes,
+            "gain_auroc": sum(notes_ci) / 2,
+            "gain_auroc_ci": list(notes_ci),
+            "probability_of_outperforming": 0.6,
+            "over_vital_only": {
+                **vitals,
+                "gain_auroc": sum(vitals_ci) / 2,
+                "gain_auroc_ci": list(vitals_ci),
+                "probability_of_outperforming": 0.7,
+            },
+            **{
+                ("attribution_statement" if key == "statement" else key): value
+                for key, value in attribute_gain(notes_ci, vitals_ci).items()
+            },
+            "seeds": seeds,
+            "includes_training_randomness": seeds > 1,
+        },
     }
-    text = main_finding(results)
-    assert verdict in text
-    assert "0.8300 (0.7800 to 0.8800)" in text and "p = 0.130" in text and "not re-measured" in text
+
+
+@pytest.mark.parametrize(
+    "notes_ci, vitals_ci, attribution",
+    [
+        ([0.02, 0.05], [0.03, 0.06], "notes_content"),
+        ([0.02, 0.05], [-0.01, 0.06], "notes_content_not_over_vitals"),
+        ([-0.01, 0.02], [0.001, 0.03], "network_not_notes"),
+        ([-0.01, 0.02], [-0.01, 0.03], "no_gain"),
+    ],
+)
+def test_the_main_finding_credits_the_notes_only_when_they_beat_the_shuffled_notes_network(
+    notes_ci, vitals_ci, attribution
+):
+    text = main_finding(headline_results(notes_ci, vitals_ci))
+    assert ATTRIBUTIONS[attribution] in text
+    assert gain_verdict(notes_ci, 0.01)["statement"] in text
+    assert "beats the vital-only model, but not the same network" in text or attribution != (
+        "network_not_notes"
+    )
+
+
+def test_the_main_seeds_delong_test_is_labelled_conditional_so_it_cannot_contradict_the_verdict():
+    """The audit's line: a CI from -0.0001 with DeLong p = 0.049 beside "no evidence" and no
+    word on why the two disagree."""
+    text = main_finding(headline_results([-0.01, 0.02], [-0.004, 0.03]))
+    assert "p = 0.049" in text
+    assert "Conditional on the main seed's (42) two fitted networks" in text
+    assert "can disagree with the verdict above" in text
+    assert "improved discrimination" not in text
+
+
+def test_a_single_seed_verdict_says_it_ignores_training_randomness():
+    assert "ignore training randomness" in main_finding(
+        headline_results([0.02, 0.05], [0.03, 0.06], seeds=1)
+    )
+    assert "ignore training randomness" not in main_finding(
+        headline_results([0.02, 0.05], [0.03, 0.06], seeds=5)
+    )
 
 
 def linked_pairing(timing_checked: bool, warnings=()) -> dict:
@@ -193,6 +278,7 @@ def report_inputs(pairing: dict) -> dict:
     return {
         "meta": {"pairing": pairing},
         "reported_baseline_auroc": 0.85,
+        "added_value": {"includes_training_randomness": True},
         "metrics": {
             name: {"expected_calibration_error": 0.1} for name in ("multimodal", "vital_only")
         },
@@ -230,31 +316,6 @@ def test_random_pairing_has_no_linkage_description():
 
     described = describe_pairing({"pairing": {"method": "random", "seed": 1, "warnings": []}})
     assert described["description"] is None and described["clinically_linked"] is False
-
-
-@pytest.mark.parametrize(
-    "interval, verdict",
-    [
-        ([-0.05, -0.01], "worse"),
-        ([0.012, 0.05], "meaningful_gain"),
-        ([0.01, 0.05], "meaningful_gain"),
-        ([0.002, 0.008], "gain_below_min"),
-        ([0.002, 0.03], "gain_size_unclear"),
-        ([-0.004, 0.009], "no_meaningful_gain"),
-        ([-0.02, 0.04], "inconclusive"),
-    ],
-)
-def test_the_gain_verdict_reads_the_interval_against_zero_and_the_smallest_gain_of_interest(
-    interval, verdict
-):
-    assert gain_verdict(interval, 0.01)["verdict"] == verdict
-
-
-def test_a_null_result_is_stated_as_evidence_of_no_meaningful_gain_only_when_it_is():
-    no_gain = gain_verdict([-0.004, 0.009], 0.01)["statement"]
-    assert "evidence of no meaningful gain" in no_gain
-    wide = gain_verdict([-0.004, 0.03], 0.01)["statement"]
-    assert "inconclusive" in wide and "evidence of no" not in wide
 
 
 def test_the_methods_state_how_much_note_text_the_model_input_cut():

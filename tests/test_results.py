@@ -158,20 +158,61 @@ def test_the_decision_curve_uses_probabilities_recalibrated_on_the_validation_sp
         )
 
 
-def test_added_value_reports_delta_brier_and_idi_with_their_paired_intervals():
-    data, _, test_prob, results = built_results()
-    y = data.splits["test"].y
-    mm, vo = test_prob["multimodal"], test_prob["vital_only"]
+def idi_and_delta_brier(y: np.ndarray, new: np.ndarray, old: np.ndarray) -> tuple[float, float]:
+    """The textbook formulas (Pencina et al. 2008; Brier 1950), written out."""
+    idi = (new[y == 1].mean() - old[y == 1].mean()) - (new[y == 0].mean() - old[y == 0].mean())
+    return idi, np.mean((new - y) ** 2) - np.mean((old - y) ** 2)
+
+
+def test_delta_brier_and_idi_are_computed_on_validation_recalibrated_probabilities():
+    data, val_prob, test_prob, results = built_results()
+    y_val, y = data.splits["val"].y, data.splits["test"].y
+    recalibrated = {
+        name: fit_calibrator(y_val, val_prob[name], "platt").transform(test_prob[name])
+        for name in ("multimodal", "vital_only")
+    }
     added = results["added_value"]
-    expected_idi = (mm[y == 1].mean() - vo[y == 1].mean()) - (mm[y == 0].mean() - vo[y == 0].mean())
-    assert added["idi"]["value"] == pytest.approx(expected_idi, abs=1e-12)
-    assert added["delta_brier"]["value"] == pytest.approx(
-        np.mean((mm - y) ** 2) - np.mean((vo - y) ** 2), abs=1e-12
+    idi, delta_brier = idi_and_delta_brier(
+        y, recalibrated["multimodal"], recalibrated["vital_only"]
     )
-    for key in ("idi", "delta_brier"):
+    assert added["idi"]["value"] == pytest.approx(idi, abs=1e-12)
+    assert added["delta_brier"]["value"] == pytest.approx(delta_brier, abs=1e-12)
+    assert "recalibrated" in added["delta_brier"]["probabilities"]
+    raw_idi, raw_brier = idi_and_delta_brier(y, test_prob["multimodal"], test_prob["vital_only"])
+    assert added["idi_raw"]["value"] == pytest.approx(raw_idi, abs=1e-12)
+    assert added["delta_brier_raw"]["value"] == pytest.approx(raw_brier, abs=1e-12)
+    for key in ("idi", "delta_brier", "idi_raw", "delta_brier_raw"):
         low, high = added[key]["ci"]
         assert low < added[key]["value"] < high
-    assert added["verdict"] in {"meaningful_gain", "gain_size_unclear", "inconclusive"}
+
+
+def test_over_seeds_delta_brier_and_idi_average_each_seeds_own_recalibration():
+    data = fake_data()
+    seeds = (42, 7)
+    val_prob = {s: fake_predictions(data, "val", False, seed=10 * s) for s in seeds}
+    test_prob = {s: fake_predictions(data, "test", False, seed=10 * s + 1) for s in seeds}
+    names = list(val_prob[42])
+    experiment = fake_experiment(
+        data,
+        {name: {s: val_prob[s][name] for s in seeds} for name in names},
+        {name: {s: test_prob[s][name] for s in seeds} for name in names},
+        seeds=seeds,
+    )
+    results = build_results(experiment, data, SETTINGS)
+    y_val, y = data.splits["val"].y, data.splits["test"].y
+    per_seed = []
+    for s in seeds:
+        fused, vitals = (
+            fit_calibrator(y_val, val_prob[s][name], "platt").transform(test_prob[s][name])
+            for name in ("multimodal", "vital_only")
+        )
+        per_seed.append(idi_and_delta_brier(y, fused, vitals))
+    added = results["added_value"]
+    assert added["idi"]["value"] == pytest.approx(np.mean([v[0] for v in per_seed]), abs=1e-12)
+    assert added["delta_brier"]["value"] == pytest.approx(
+        np.mean([v[1] for v in per_seed]), abs=1e-12
+    )
+    assert added["seeds"] == 2 and added["includes_training_randomness"] is True
 
 
 def test_delong_is_clustered_exactly_when_test_ids_repeat():

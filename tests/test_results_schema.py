@@ -20,12 +20,13 @@ import torch
 from multimodal_deterioration.experiment import ExperimentConfig
 from multimodal_deterioration.report import FIGURE_STEMS
 from multimodal_deterioration.resplits import run_resplits
-from multimodal_deterioration.results import GAIN_VERDICTS, EvaluationSettings, build_results
+from multimodal_deterioration.results import EvaluationSettings, build_results
 from multimodal_deterioration.results_schema import GainVerdict, Results, ResultsFile
 from multimodal_deterioration.settings import as_record
 from multimodal_deterioration.study import OUTPUT_FILES, StudyConfig
 from multimodal_deterioration.tables import CSV_FILENAME, TEX_FILENAME
 from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.verdict import GAIN_VERDICTS
 
 from helpers import fake_data, fake_experiment, fake_predictions
 

@@ -79,7 +79,7 @@ def test_a_constant_edited_at_the_top_of_a_script_changes_the_run():
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--dropout", "1"], "--dropout must be below 1"),
         (["--learning-rate", "0"], "--learning-rate must be greater than 0"),
-        (["--min-gain", "-0.1"], "--min-gain must be at least 0"),
+        (["--min-gain", "0"], "--min-gain must be greater than 0"),
         (["--resplits", "1"], "--resplits must be at least 2"),
         (["--baseline-auroc", "1.2"], "--baseline-auroc must be at most 1"),
     ],

@@ -1,0 +1,60 @@
+"""Seeds and variants of one experiment; parallel training gives the sequential results."""
+
+import numpy as np
+import torch
+
+from multimodal_deterioration.experiment import (
+    SEEDED_VARIANTS,
+    ExperimentConfig,
+    run_experiment,
+)
+from multimodal_deterioration.training import TrainingConfig
+
+from helpers import fake_data
+
+
+def small_experiment(workers: int, ablations: bool = True):
+    config = ExperimentConfig(
+        training=TrainingConfig(epochs=2, batch_size=16),
+        seeds=(3, 4),
+        ablations=ablations,
+        train_workers=workers,
+    )
+    return run_experiment(fake_data(), config, torch.device("cpu"), log=None, progress=False)
+
+
+def test_training_in_worker_processes_gives_the_sequential_results_exactly():
+    sequential, parallel = small_experiment(1), small_experiment(2)
+    assert list(sequential.runs) == list(parallel.runs) == [3, 4]
+    for seed, models in sequential.runs.items():
+        assert list(models) == list(parallel.runs[seed])
+        for name, model in models.items():
+            twin = parallel.runs[seed][name]
+            np.testing.assert_array_equal(model.val_prob, twin.val_prob)
+            np.testing.assert_array_equal(model.test_prob, twin.test_prob)
+            if model.training is not None:
+                assert model.training.history == twin.training.history
+                for key, tensor in model.training.best_state_dict.items():
+                    assert torch.equal(tensor, twin.training.best_state_dict[key])
+
+
+def test_the_verdicts_variants_train_with_every_seed_and_text_only_with_the_main_one():
+    experiment = small_experiment(1)
+    for name in SEEDED_VARIANTS:
+        assert list(experiment.by_seed(name)) == [3, 4]
+    assert list(experiment.by_seed("text_only")) == [3]
+    assert experiment.models is experiment.runs[3]
+
+
+def test_the_shuffled_notes_network_is_trained_even_without_the_other_controls():
+    experiment = small_experiment(1, ablations=False)
+    assert list(experiment.models) == ["multimodal", "vital_only", "notes_shuffled"]
+
+
+def test_a_seed_gives_the_fused_and_shuffled_networks_the_same_start_and_differs_between_seeds():
+    experiment = small_experiment(1, ablations=False)
+    fused, shuffled = experiment.runs[3]["multimodal"], experiment.runs[3]["notes_shuffled"]
+    assert fused.model_config == shuffled.model_config
+    assert not np.array_equal(
+        experiment.runs[3]["vital_only"].test_prob, experiment.runs[4]["vital_only"].test_prob
+    )
