@@ -16,9 +16,12 @@ Conventions for every key below:
   established.
 - An :data:`Interval` is a 95% percentile bootstrap interval ``[low, high]``.
 - Keys named by a model (``metrics``, ``confidence_intervals``, ``seeds``, ...) use the variant
-  names of :mod:`multimodal_deterioration.experiment`: ``multimodal``, ``vital_only`` and, when
-  the controls ran, ``text_only``, ``notes_shuffled``, ``notes_shuffled_within_class`` and
-  ``notes_zeroed_at_test``.
+  names of :mod:`multimodal_deterioration.experiment`: ``multimodal``, ``vital_only``,
+  ``notes_shuffled`` and, when the further controls ran, ``text_only``,
+  ``notes_shuffled_within_class`` and ``notes_zeroed_at_test``.
+- ``metrics``, ``confidence_intervals``, ``statistics``, ``decision_curve`` and ``training``
+  describe the main seed's fitted models; ``comparisons``, ``added_value``, ``controls`` and
+  ``seeds`` include every seed (:mod:`multimodal_deterioration.comparisons`).
 
 :class:`Results` is what :func:`multimodal_deterioration.results.build_results` returns;
 :class:`ResultsFile` is what ``train_multimodal_lstm.py`` writes, the same dict with the run

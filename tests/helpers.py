@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -224,6 +226,14 @@ def make_vitals(
         start += n
     arrays["feature_names"] = np.array([f"v{i}" for i in range(n_features)])
     return arrays
+
+
+def load_module(path: Path) -> ModuleType:
+    """A script or benchmark (not part of the package) imported from its file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_script(

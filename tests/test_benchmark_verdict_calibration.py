@@ -8,7 +8,6 @@ for one epoch.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -18,7 +17,7 @@ from scipy.stats import binomtest
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.multimodal_data import load_multimodal_data
 
-from helpers import REPO_ROOT, run_script
+from helpers import REPO_ROOT, load_module, run_script
 
 SCRIPT = REPO_ROOT / "benchmarks" / "benchmark_verdict_calibration.py"
 SPLITS = ("train", "val", "test")
@@ -26,14 +25,7 @@ SIZES = {"train": 60, "val": 30, "test": 40}
 TEXT_DIM = 5
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_verdict_calibration", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark()
+bench = load_module(SCRIPT)
 
 
 def synthetic_arrays() -> dict[str, np.ndarray]:

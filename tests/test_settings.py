@@ -4,7 +4,6 @@ scripts' constants, flags, --help and checks all come from them."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from types import ModuleType
 
 import pytest
@@ -18,7 +17,7 @@ from multimodal_deterioration.settings import SettingError, as_record, default_o
 from multimodal_deterioration.study import StudyConfig
 from multimodal_deterioration.training import TrainingConfig
 
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, load_module
 
 SCRIPT_SETTINGS = {
     "train_multimodal_lstm.py": (TrainingConfig, ExperimentConfig, EvaluationSettings, StudyConfig),
@@ -27,10 +26,7 @@ SCRIPT_SETTINGS = {
 
 
 def load_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), REPO_ROOT / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(REPO_ROOT / name)
 
 
 def declared(config_class: type) -> list[dataclasses.Field]:

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Write the README's demo numbers from real runs of the README's demo commands, never by hand.
+
+The README's demo section holds two generated blocks, each between ``<!-- NAME:begin -->`` and
+``<!-- NAME:end -->``: ``demo-results`` (the honest demo: every model's AUROC, the verdict and
+its attribution, ΔBrier and IDI, calibration and the decision curve) and ``demo-leak`` (the same
+demo with ``--allow-untimed-notes`` beside it). This script renders both from the runs'
+``multimodal_results.json`` files and rewrites them in ``README.md``; a slow test renders them
+from a fresh run of the same commands and fails when the README disagrees.
+
+    python scripts/demo_numbers.py --run /tmp/demo-runs        # run the four commands, update
+    python scripts/demo_numbers.py --honest demo --leaked demo-leak   # from finished runs
+    python scripts/demo_numbers.py --honest demo --leaked demo-leak --check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+README = REPO_ROOT / "README.md"
+# The README's demo commands, with the output folder as a placeholder.
+HONEST_COMMANDS = (
+    ["download_and_prepare_clinical_notes.py", "--demo", "--out-dir", "{honest}"],
+    ["train_multimodal_lstm.py", "--data", "{honest}/multimodal_data.npz", "--out-dir", "{honest}"],
+)
+LEAK_COMMANDS = (
+    [
+        "download_and_prepare_clinical_notes.py",
+        "--demo",
+        "--allow-untimed-notes",
+        "--out-dir",
+        "{leaked}",
+    ],
+    ["train_multimodal_lstm.py", "--data", "{leaked}/multimodal_data.npz", "--out-dir", "{leaked}"],
+)
+TABLE_MODELS = {
+    "multimodal": "Multimodal (vitals + notes)",
+    "vital_only": "Vital-only",
+    "notes_shuffled": "Notes shuffled within split",
+    "notes_shuffled_within_class": "Notes shuffled within class",
+}
+
+
+def fixed(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def signed(value: float) -> str:
+    return f"{value:+.3f}"
+
+
+def span(ci) -> str:
+    return f"{ci[0]:.3f} to {ci[1]:.3f}"
+
+
+def seeds_phrase(results: dict) -> str:
+    seeds = results["seeds"]["seeds"]
+    return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+
+
+def honest_block(results: dict) -> str:
+    """The ``demo-results`` block from the honest demo run's results."""
+    seeds, models = results["seeds"], results["comparisons"]["models"]
+    ci = results["confidence_intervals"]
+    added, controls = results["added_value"], results["controls"]
+    vitals = added["over_vital_only"]
+    network = results["comparisons"]["pairs"]["notes_shuffled_minus_vital_only"]["auroc"]
+    main = seeds["main_seed"]
+    rows = [
+        f"| {label} | {fixed(models[name]['auroc']['estimate'])} "
+        f"({span(models[name]['auroc']['ci'])}) | {fixed(results['metrics'][name]['auroc'])} "
+        f"({span(ci[name]['auroc'])}) |"
+        for name, label in TABLE_MODELS.items()
+    ]
+    within = controls["notes_shuffled_within_class"]["retained_fraction"]
+    kept = "none" if within is not None and within <= 0 else f"{within:.0%}" if within else "n/a"
+    recalibrated = {
+        name: results["metrics"][name]["recalibrated"].get("test") for name in TABLE_MODELS
+    }
+    ece = ", ".join(
+        f"{fixed(recalibrated[name]['ece_before'])} to {fixed(recalibrated[name]['ece_after'])} "
+        f"({label})"
+        for name, label in (("multimodal", "multimodal"), ("vital_only", "vital-only"))
+    )
+    delong = results["statistics"]["delong_multimodal_vs_vital_only"]
+    leak = "raises" if controls["label_leak_suspected"] else "raises no"
+    lines = [
+        f"What the demo run gives with the default settings ({results['test_samples']} test "
+        f"samples, {seeds_phrase(results)}):",
+        "",
+        f"| model | test AUROC, mean over seeds (95% CI over seeds and test rows) | main seed "
+        f"{main} (95% CI over test rows) |",
+        "|---|---|---|",
+        *rows,
+        "",
+        f"The notes' gain, the multimodal model minus the same network trained on notes shuffled "
+        f"within each split, is {signed(added['gain_auroc'])} (95% CI "
+        f"{span(added['gain_auroc_ci'])}; the multimodal model was better in "
+        f"{added['probability_of_outperforming']:.0%} of seed and test resamples). Read against "
+        f"`--min-gain {added['min_gain_auroc']:g}` the verdict is `{added['verdict']}`: "
+        f'"{added["statement"]}". Against vital-only the difference is '
+        f"{signed(vitals['gain_auroc'])} (95% CI {span(vitals['gain_auroc_ci'])}), while the "
+        f"same network on shuffled notes differs from vital-only by {signed(network['estimate'])} "
+        f"(95% CI {span(network['ci'])}); the attribution is `{added['attribution']}`: "
+        f'"{added["attribution_statement"]}" The within-class shuffle keeps {kept} of the '
+        f"notes' gain, and the run {leak} leak warning. On probabilities recalibrated on the "
+        f"validation split, ΔBrier against vital-only is {signed(added['delta_brier']['value'])} "
+        f"(95% CI {span(added['delta_brier']['ci'])}) and the IDI "
+        f"{signed(added['idi']['value'])} (95% CI {span(added['idi']['ci'])}); on the raw, "
+        f"class-weighted outputs they would read {signed(added['delta_brier_raw']['value'])} and "
+        f"{signed(added['idi_raw']['value'])}, which overstates the change. Platt recalibration "
+        f"brings the main seed's test ECE from {ece}; on the decision curve (recalibrated "
+        f"probabilities) the multimodal model's net benefit is above the vital-only model's at "
+        f"threshold probabilities of {results['decision_curve']['multimodal_better_thresholds']}. "
+        f"Conditional on the main seed's two fitted networks alone, DeLong's test gives "
+        f"p = {delong['p_value']:.2g} for multimodal against vital-only.",
+    ]
+    return "\n".join(lines)
+
+
+def links(results: dict) -> tuple[int, int]:
+    """Note-sample links used, and those excluded as charted after the prediction time."""
+    pairing = results["meta"]["pairing"]
+    return (
+        sum(pairing["eligible_links"].values()),
+        sum(pairing["notes_after_prediction_time"].values()),
+    )
+
+
+def leak_block(honest: dict, leaked: dict) -> str:
+    """The ``demo-leak`` block: the honest and the leaked demo side by side."""
+    runs = {"honest": honest, "leaked": leaked}
+
+    def model_row(label: str, name: str) -> str:
+        cells = [
+            f"{fixed(r['comparisons']['models'][name]['auroc']['estimate'])} "
+            f"({span(r['comparisons']['models'][name]['auroc']['ci'])})"
+            for r in runs.values()
+        ]
+        return f"| {label} | {' | '.join(cells)} |"
+
+    def used(results: dict) -> str:
+        eligible, after = links(results)
+        excluded = f"{after:,} after the prediction time excluded" if after else "none excluded"
+        return f"{eligible:,} ({excluded})"
+
+    def kept(results: dict) -> str:
+        fraction = results["controls"]["notes_shuffled_within_class"]["retained_fraction"]
+        if fraction is None:
+            return "no notes gain to share"
+        return f"keeps {'none' if fraction <= 0 else f'{fraction:.0%}'} of the notes' gain"
+
+    def warning(results: dict) -> str:
+        if not results["controls"]["label_leak_suspected"]:
+            return "none"
+        fraction = results["controls"]["notes_shuffled_within_class"]["retained_fraction"]
+        return f"`WARNING: notes shuffled within each class keep {fraction:.0%} of the notes' gain ...`"
+
+    text_only = [
+        f"{fixed(r['metrics']['text_only']['auroc'])} ({span(r['confidence_intervals']['text_only']['auroc'])})"
+        for r in runs.values()
+    ]
+    rows = [
+        f"| {honest['test_samples']} test samples, {seeds_phrase(honest)} | honest (by id and "
+        "time) | `--allow-untimed-notes` (leaked) |",
+        "|---|---|---|",
+        f"| note-sample links used | {used(honest)} | {used(leaked)} |",
+        model_row("Multimodal AUROC, mean over seeds", "multimodal"),
+        model_row("Vital-only AUROC, mean over seeds", "vital_only"),
+        model_row("Notes shuffled within split, mean over seeds", "notes_shuffled"),
+        f"| Text-only AUROC (main seed) | {' | '.join(text_only)} |",
+        f"| Notes shuffled within class | {kept(honest)} | {kept(leaked)} |",
+        f"| verdict, attribution | `{honest['added_value']['verdict']}`, "
+        f"`{honest['added_value']['attribution']}` | `{leaked['added_value']['verdict']}`, "
+        f"`{leaked['added_value']['attribution']}` |",
+        f"| Leak warning | {warning(honest)} | {warning(leaked)} |",
+    ]
+    gains = {name: r["added_value"]["gain_auroc"] for name, r in runs.items()}
+    return "\n".join(
+        [
+            *rows,
+            "",
+            f'The leaked run "finds" a notes gain of {signed(gains["leaked"])} instead of '
+            f"{signed(gains['honest'])}, the text alone looks like a far better predictor, and "
+            + (
+                "the within-class control raises the leak warning."
+                if leaked["controls"]["label_leak_suspected"]
+                else "yet the within-class control does not raise the leak warning."
+            ),
+        ]
+    )
+
+
+def block_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- {name}:begin -->\n)(.*?)(\n<!-- {name}:end -->)", re.DOTALL)
+
+
+def read_block(readme: str, name: str) -> str:
+    match = block_pattern(name).search(readme)
+    if match is None:
+        raise SystemExit(f"README.md has no <!-- {name}:begin --> ... <!-- {name}:end --> block")
+    return match.group(2)
+
+
+def replace_block(readme: str, name: str, body: str) -> str:
+    read_block(readme, name)
+    return block_pattern(name).sub(lambda m: m.group(1) + body + m.group(3), readme)
+
+
+def load_results(folder: Path) -> dict:
+    return json.loads((folder / "multimodal_results.json").read_text(encoding="utf-8"))
+
+
+def run_demo_commands(work: Path) -> tuple[Path, Path]:
+    """The README's four demo commands, as written, with outputs under ``work``."""
+    folders = {"honest": work / "demo", "leaked": work / "demo-leak"}
+    for command in (*HONEST_COMMANDS, *LEAK_COMMANDS):
+        argv = [part.format(**{k: str(v) for k, v in folders.items()}) for part in command]
+        print("$ python " + " ".join(argv), flush=True)
+        subprocess.run([sys.executable, str(REPO_ROOT / argv[0]), *argv[1:], "--quiet"], check=True)
+    return folders["honest"], folders["leaked"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, metavar="DIR", help="run the demo commands in DIR")
+    parser.add_argument("--honest", type=Path, help="folder of a finished honest demo run")
+    parser.add_argument(
+        "--leaked", type=Path, help="folder of a finished --allow-untimed-notes run"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only compare; exit 1 when the README differs"
+    )
+    args = parser.parse_args(argv)
+    if args.run:
+        honest_dir, leaked_dir = run_demo_commands(args.run)
+    elif args.honest and args.leaked:
+        honest_dir, leaked_dir = args.honest, args.leaked
+    else:
+        parser.error("give --run DIR, or --honest DIR and --leaked DIR")
+    honest, leaked = load_results(honest_dir), load_results(leaked_dir)
+    readme = README.read_text(encoding="utf-8")
+    updated = replace_block(readme, "demo-results", honest_block(honest))
+    updated = replace_block(updated, "demo-leak", leak_block(honest, leaked))
+    if args.check:
+        print("README demo numbers match" if updated == readme else "README demo numbers differ")
+        return 0 if updated == readme else 1
+    README.write_text(updated, encoding="utf-8")
+    print("README.md demo blocks rewritten" if updated != readme else "README.md already current")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
