@@ -65,6 +65,18 @@ def time_training(data: str, extra: list[str]) -> float:
         return time.perf_counter() - started
 
 
+def markdown(record: dict) -> str:
+    """The timings of ``record`` (this script's JSON) as a table, each against the first case."""
+    seconds = record["seconds"]
+    reference = seconds.get(next(iter(CASES)))
+    lines = ["| run | flags | wall time | vs one seed |", "|---|---|---|---|"]
+    for name, value in seconds.items():
+        ratio = f"{value / reference:.2f}x" if reference else "n/a"
+        flags = " ".join(CASES[name]) or "(none)"
+        lines.append(f"| {name} | `{flags}` | {value:.1f} s | {ratio} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     names = list(CASES)
@@ -74,21 +86,16 @@ def main(argv=None) -> int:
         times = [time_training(args.data, CASES[name]) for _ in range(args.repeats)]
         seconds[name] = min(times)
         print(f"{name}: {seconds[name]:.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})")
-    reference = seconds.get(names[0])
+    record = {
+        "data": args.data,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "seconds": seconds,
+        "repeats": args.repeats,
+    }
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
-    print("| run | flags | wall time | vs one seed |\n|---|---|---|---|")
-    for name, value in seconds.items():
-        ratio = f"{value / reference:.2f}x" if reference else "n/a"
-        flags = " ".join(CASES[name]) or "(none)"
-        print(f"| {name} | `{flags}` | {value:.1f} s | {ratio} |")
+    print(markdown(record))
     if args.output:
-        record = {
-            "data": args.data,
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "seconds": seconds,
-            "repeats": args.repeats,
-        }
         Path(args.output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -383,11 +383,44 @@ def summarize(records: list[dict]) -> dict:
             ),
             "runs_without_leak_flag": len(runs) - len(flagged),
             "verdicts": dict(Counter(r["verdict"] for r in runs).most_common()),
+            # The same runs read by other rules: the seed-aware comparison with vital-only, and
+            # the rule before seed-aware verdicts (the main seed's fused minus vital-only, CI
+            # over test rows only, above zero).
+            "vital_only_comparison_claims": proportion(
+                sum(
+                    (r["added_value"].get("over_vital_only") or {}).get("verdict")
+                    in GAIN_CLAIM_VERDICTS
+                    for r in runs
+                ),
+                len(runs),
+            ),
+            "former_rule_claims": proportion(
+                sum(
+                    bool(r["auroc_difference_ci"]) and r["auroc_difference_ci"][0] > 0 for r in runs
+                ),
+                len(runs),
+            ),
+            "notes_gain": spread_of_gains(runs),
             "mean_wall_seconds": (
                 sum(r["wall_seconds"] for r in runs) / len(runs) if runs else None
             ),
         }
     return summary
+
+
+def spread_of_gains(runs: list[dict]) -> dict | None:
+    """The notes' gain over the replicates: its mean and SD, and the SD the runs' own 95% CIs
+    imply (half-width / 1.96, averaged): close to the observed SD when the intervals are
+    calibrated, larger when they are conservative."""
+    gains = [r["added_value"].get("gain_auroc") for r in runs]
+    widths = [r["added_value"].get("gain_auroc_ci") for r in runs]
+    if not runs or any(g is None for g in gains) or any(w is None for w in widths):
+        return None
+    return {
+        "mean": float(np.mean(gains)),
+        "sd": float(np.std(gains, ddof=1)) if len(gains) > 1 else None,
+        "sd_implied_by_intervals": float(np.mean([(hi - lo) / (2 * 1.96) for lo, hi in widths])),
+    }
 
 
 def describe_machine() -> dict:
@@ -440,6 +473,27 @@ def markdown(report: dict) -> str:
         lines.append(
             f"| {labels[kind]} | {row['runs']} | {rate_cell(row['gain_claims'])} | {leak} "
             f"| {verdicts} | {row['mean_wall_seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "| data | seed-aware fused vs vital-only claims | former rule claims (main seed vs "
+        "vital-only, test rows only) | notes' gain: mean, SD over runs | SD implied by the CIs |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for kind in KINDS:
+        row = report["summary"][kind]
+        if not row["runs"]:
+            continue
+        gains = row.get("notes_gain")
+        spread = (
+            f"{gains['mean']:+.4f}, {gains['sd']:.4f}"
+            if gains and gains["sd"] is not None
+            else "n/a"
+        )
+        implied = f"{gains['sd_implied_by_intervals']:.4f}" if gains else "n/a"
+        lines.append(
+            f"| {labels[kind]} | {rate_cell(row['vital_only_comparison_claims'])} "
+            f"| {rate_cell(row['former_rule_claims'])} | {spread} | {implied} |"
         )
     lines += [
         "",

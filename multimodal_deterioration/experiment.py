@@ -25,6 +25,7 @@ worker processes, one thread each, with the same results as one after another.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -349,34 +350,35 @@ def _train_in_parallel(
     progress: bool,
 ) -> list[TrainedModel]:
     """Each (variant, seed) in a worker process; one summary line per finished training."""
-    # fork shares the inputs without copying them; where it is missing, spawn pickles them once
-    # per worker through the initializer.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # fork shares the inputs without copying them; elsewhere (macOS, Windows) fork is unsafe or
+    # missing, and spawn pickles the inputs once per worker through the initializer.
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(inputs,))
     trained: list[TrainedModel] = []
-    with (
-        ProcessPoolExecutor(
-            workers, context, initializer=_start_worker, initargs=(inputs,)
-        ) as pool,
-        tqdm(total=len(jobs), desc="training", unit="model", disable=not progress) as bar,
-    ):
-        futures = {
-            pool.submit(_train_in_worker, variant, seed, training): (variant, seed)
-            for variant, seed in jobs
-        }
-        for future in as_completed(futures):
-            models = future.result()
-            trained.extend(models)
-            bar.update()
-            if log is not None:
-                summary = models[0].training
-                reason = (
-                    "stopped early"
-                    if summary.stopped_early
-                    else f"ran all {training.epochs} epochs"
-                )
-                (tqdm.write if log is print else log)(
-                    f"{models[0].name} (seed {models[0].seed}): {reason}; restored epoch "
-                    f"{summary.best_epoch} (val AUROC {summary.best_val_auroc:.4f})"
-                )
+    try:
+        with tqdm(total=len(jobs), desc="training", unit="model", disable=not progress) as bar:
+            futures = [
+                pool.submit(_train_in_worker, variant, seed, training) for variant, seed in jobs
+            ]
+            for future in as_completed(futures):
+                models = future.result()
+                trained.extend(models)
+                bar.update()
+                if log is not None:
+                    (tqdm.write if log is print else log)(_finished(models[0], training.epochs))
+    except BaseException:
+        # Ctrl-C or a failed training: drop the queued trainings instead of waiting for them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return trained
+
+
+def _finished(model: TrainedModel, epochs: int) -> str:
+    """One line for a training that finished in a worker process."""
+    record = model.training
+    reason = "stopped early" if record.stopped_early else f"ran all {epochs} epochs"
+    return (
+        f"{model.name} (seed {model.seed}): {reason}; restored epoch {record.best_epoch} "
+        f"(val AUROC {record.best_val_auroc:.4f})"
+    )

@@ -1,5 +1,7 @@
 """Seeds and variants of one experiment; parallel training gives the sequential results."""
 
+import sys
+
 import numpy as np
 import torch
 
@@ -58,3 +60,13 @@ def test_a_seed_gives_the_fused_and_shuffled_networks_the_same_start_and_differs
     assert not np.array_equal(
         experiment.runs[3]["vital_only"].test_prob, experiment.runs[4]["vital_only"].test_prob
     )
+
+
+def test_where_fork_is_not_used_spawned_workers_give_the_same_results(monkeypatch):
+    """macOS and Windows start workers by spawn, which pickles the inputs to each worker."""
+    forked = small_experiment(2, ablations=False)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    spawned = small_experiment(2, ablations=False)
+    for seed, models in forked.runs.items():
+        for name, model in models.items():
+            np.testing.assert_array_equal(model.test_prob, spawned.runs[seed][name].test_prob)

@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""Write the README's demo numbers from real runs of the README's demo commands, never by hand.
+"""Write the README's published numbers from real runs and benchmark records, never by hand.
 
-The README's demo section holds two generated blocks, each between ``<!-- NAME:begin -->`` and
-``<!-- NAME:end -->``: ``demo-results`` (the honest demo: every model's AUROC, the verdict and
-its attribution, ΔBrier and IDI, calibration and the decision curve) and ``demo-leak`` (the same
-demo with ``--allow-untimed-notes`` beside it). This script renders both from the runs'
-``multimodal_results.json`` files and rewrites them in ``README.md``; a slow test renders them
-from a fresh run of the same commands and fails when the README disagrees.
+The README holds generated blocks, each between ``<!-- NAME:begin -->`` and
+``<!-- NAME:end -->``:
 
-    python scripts/demo_numbers.py --run /tmp/demo-runs        # run the four commands, update
-    python scripts/demo_numbers.py --honest demo --leaked demo-leak   # from finished runs
-    python scripts/demo_numbers.py --honest demo --leaked demo-leak --check
+- ``demo-results``: the honest demo (every model's AUROC, the verdict and its attribution, ΔBrier
+  and IDI, calibration, the decision curve), from its ``multimodal_results.json``;
+- ``demo-leak``: the same demo with ``--allow-untimed-notes`` beside it;
+- ``verdict-calibration``: ``benchmarks/benchmark_verdict_calibration.py``'s table, from its JSON;
+- ``training-defaults``: ``benchmarks/benchmark_training_defaults.py``'s table, from its JSON.
+
+A slow test renders the demo blocks from a fresh run of the README's commands and fails when the
+README disagrees.
+
+    python scripts/readme_numbers.py --run /tmp/demo-runs        # run the four demo commands
+    python scripts/readme_numbers.py --honest demo --leaked demo-leak   # from finished runs
+    python scripts/readme_numbers.py --calibration benchmarks/results/verdict_calibration.json \
+        --training-defaults benchmarks/results/training_defaults.json
+    add --check to compare only
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import subprocess
@@ -227,6 +235,25 @@ def run_demo_commands(work: Path) -> tuple[Path, Path]:
     return folders["honest"], folders["leaked"]
 
 
+def benchmark_module(name: str):
+    """A benchmark script, for the function that renders its own table."""
+    path = REPO_ROOT / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def calibration_block(record: dict) -> str:
+    """The ``verdict-calibration`` block: the calibration benchmark's own tables."""
+    return benchmark_module("benchmark_verdict_calibration").markdown(record)
+
+
+def training_defaults_block(record: dict) -> str:
+    """The ``training-defaults`` block: the training-cost benchmark's own table."""
+    return benchmark_module("benchmark_training_defaults").markdown(record)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, metavar="DIR", help="run the demo commands in DIR")
@@ -235,24 +262,48 @@ def main(argv=None) -> int:
         "--leaked", type=Path, help="folder of a finished --allow-untimed-notes run"
     )
     parser.add_argument(
+        "--calibration", type=Path, metavar="JSON", help="benchmark_verdict_calibration.py output"
+    )
+    parser.add_argument(
+        "--training-defaults",
+        type=Path,
+        metavar="JSON",
+        help="benchmark_training_defaults.py output",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="only compare; exit 1 when the README differs"
     )
     args = parser.parse_args(argv)
+    blocks = {}
     if args.run:
-        honest_dir, leaked_dir = run_demo_commands(args.run)
-    elif args.honest and args.leaked:
-        honest_dir, leaked_dir = args.honest, args.leaked
-    else:
-        parser.error("give --run DIR, or --honest DIR and --leaked DIR")
-    honest, leaked = load_results(honest_dir), load_results(leaked_dir)
+        args.honest, args.leaked = run_demo_commands(args.run)
+    if args.honest or args.leaked:
+        if not (args.honest and args.leaked):
+            parser.error("give both --honest DIR and --leaked DIR")
+        honest, leaked = load_results(args.honest), load_results(args.leaked)
+        blocks["demo-results"] = honest_block(honest)
+        blocks["demo-leak"] = leak_block(honest, leaked)
+    if args.calibration:
+        blocks["verdict-calibration"] = calibration_block(json.loads(args.calibration.read_text()))
+    if args.training_defaults:
+        record = json.loads(args.training_defaults.read_text())
+        blocks["training-defaults"] = training_defaults_block(record)
+    if not blocks:
+        parser.error(
+            "nothing to write: give --run, --honest/--leaked, --calibration or --training-defaults"
+        )
     readme = README.read_text(encoding="utf-8")
-    updated = replace_block(readme, "demo-results", honest_block(honest))
-    updated = replace_block(updated, "demo-leak", leak_block(honest, leaked))
+    updated = readme
+    for name, body in blocks.items():
+        updated = replace_block(updated, name, body)
     if args.check:
-        print("README demo numbers match" if updated == readme else "README demo numbers differ")
+        print("README numbers match" if updated == readme else "README numbers differ")
         return 0 if updated == readme else 1
     README.write_text(updated, encoding="utf-8")
-    print("README.md demo blocks rewritten" if updated != readme else "README.md already current")
+    print(
+        f"README.md blocks {', '.join(blocks)} "
+        + ("rewritten" if updated != readme else "already current")
+    )
     return 0
 
 
