@@ -25,9 +25,9 @@ worker processes, one thread each, with the same results as one after another.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -249,10 +249,14 @@ def _start_worker(inputs: _Inputs) -> None:
     # One thread per worker: the workers already fill the cores, and threads of several
     # processes contending for two cores made an epoch up to 8x slower.
     torch.set_num_threads(1)
+    # Ctrl-C reaches every process of the terminal's group; the main process alone handles it
+    # (by terminating the workers), so the user sees one line, not a traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_inputs = inputs
 
 
-def _train_in_worker(variant: str, seed: int, training: TrainingConfig) -> list[TrainedModel]:
+def _train_in_worker(task: tuple[str, int, TrainingConfig]) -> list[TrainedModel]:
+    variant, seed, training = task
     return _train_variant(_worker_inputs, variant, seed, training, torch.device("cpu"), None, False)
 
 
@@ -353,24 +357,19 @@ def _train_in_parallel(
     # fork shares the inputs without copying them; elsewhere (macOS, Windows) fork is unsafe or
     # missing, and spawn pickles the inputs once per worker through the initializer.
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(inputs,))
     trained: list[TrainedModel] = []
-    try:
-        with tqdm(total=len(jobs), desc="training", unit="model", disable=not progress) as bar:
-            futures = [
-                pool.submit(_train_in_worker, variant, seed, training) for variant, seed in jobs
-            ]
-            for future in as_completed(futures):
-                models = future.result()
-                trained.extend(models)
-                bar.update()
-                if log is not None:
-                    (tqdm.write if log is print else log)(_finished(models[0], training.epochs))
-    except BaseException:
-        # Ctrl-C or a failed training: drop the queued trainings instead of waiting for them.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    # Leaving the pool terminates its workers, so Ctrl-C or a failed training stops every
+    # training at once instead of letting the queued ones run to the end.
+    with (
+        context.Pool(workers, initializer=_start_worker, initargs=(inputs,)) as pool,
+        tqdm(total=len(jobs), desc="training", unit="model", disable=not progress) as bar,
+    ):
+        tasks = [(variant, seed, training) for variant, seed in jobs]
+        for models in pool.imap_unordered(_train_in_worker, tasks):
+            trained.extend(models)
+            bar.update()
+            if log is not None:
+                (tqdm.write if log is print else log)(_finished(models[0], training.epochs))
     return trained
 
 

@@ -1,18 +1,25 @@
 """Seeds and variants of one experiment; parallel training gives the sequential results."""
 
+import os
+import signal
+import subprocess
 import sys
+import time
 
 import numpy as np
+import pytest
 import torch
 
+from multimodal_deterioration.cli import INTERRUPTED_EXIT_STATUS
 from multimodal_deterioration.experiment import (
     SEEDED_VARIANTS,
     ExperimentConfig,
     run_experiment,
 )
+from multimodal_deterioration.multimodal_data import save_multimodal_data
 from multimodal_deterioration.training import TrainingConfig
 
-from helpers import fake_data
+from helpers import REPO_ROOT, fake_data
 
 
 def small_experiment(workers: int, ablations: bool = True):
@@ -70,3 +77,38 @@ def test_where_fork_is_not_used_spawned_workers_give_the_same_results(monkeypatc
     for seed, models in forked.runs.items():
         for name, model in models.items():
             np.testing.assert_array_equal(model.test_prob, spawned.runs[seed][name].test_prob)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_parallel_training_stops_every_worker_at_once(tmp_path):
+    """Ctrl-C reaches the whole process group: the run ends with status 130 and one line, within
+    seconds (queued trainings are not run), and no worker process is left behind."""
+    data_file = save_multimodal_data(tmp_path / "data.npz", fake_data())
+    command = [sys.executable, str(REPO_ROOT / "train_multimodal_lstm.py"), "--data"]
+    command += [str(data_file), "--out-dir", str(tmp_path), "--epochs", "300", "--patience", "300"]
+    log = tmp_path / "stdout"
+    with open(log, "w") as stdout:
+        process = subprocess.Popen(
+            [*command, "--train-workers", "2"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while "== Training" not in log.read_text():
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(1.0)
+            os.killpg(process.pid, signal.SIGINT)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == INTERRUPTED_EXIT_STATUS
+    assert "Traceback" not in stderr and "interrupted:" in stderr
+    assert not (tmp_path / "multimodal_results.json").exists()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # no process of the run is left
