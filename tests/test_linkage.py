@@ -337,3 +337,51 @@ def test_no_eligible_note_at_all_is_an_error_that_gives_the_counts():
     note_times = ["2131-01-01 00:00:00"] * 4  # a year after every prediction time
     with pytest.raises(PipelineError, match=r"no note is eligible.*4 after the prediction time"):
         link(ids, times, note_ids, note_times)
+
+
+@pytest.mark.parametrize("year", [1600, 1850, 2300])
+def test_dates_centuries_from_today_link_on_both_sides(year):
+    """De-identified data shift dates by centuries (MIMIC into 2100-2200, some birth dates 300
+    years more), past the years 1677-2262 that nanoseconds since 1970 can hold."""
+    prediction = f"{year}-01-02 08:00:00"
+    ids, _, note_ids = three_splits(["a"], None, ["a", "a", "a"])
+    note_times = [f"{year}-01-01 07:59:59", prediction, f"{year}-01-02 08:00:01", *[prediction] * 2]
+    for sample_times in (
+        [prediction],
+        np.array([prediction.replace(" ", "T")], dtype="datetime64[s]"),
+    ):
+        times = {"train": sample_times, "val": [prediction], "test": [prediction]}
+        rule = LinkageRule(time_column="charttime", window_hours=24)
+        linkage = link(ids, times, note_ids, note_times, rule)
+        assert eligible_rows(linkage) == [[1]]
+        counts = linkage.counts["train"]
+        assert (counts.notes_outside_window, counts.notes_after_prediction_time) == (1, 1)
+
+
+def test_a_new_york_chart_time_is_compared_as_the_utc_instant_it_names():
+    """09:30-04:00 is 13:30Z: eligible for a 13:45Z prediction within one hour, while 10:00-04:00
+    (14:00Z) is after it. Read as wall-clock times, the first would be 4 h 15 min earlier (outside
+    the window) and the second before the prediction."""
+    prediction = "2130-05-03T13:45:00Z"
+    ids, times, note_ids = three_splits(["a"], [prediction], ["a", "a"])
+    times = {split: [prediction] for split in times}
+    note_times = ["2130-05-03T09:30:00-04:00", "2130-05-03T10:00:00-04:00", prediction, prediction]
+    linkage = link(
+        ids, times, note_ids, note_times, LinkageRule(time_column="charttime", window_hours=1)
+    )
+    assert eligible_rows(linkage) == [[0]]
+    assert linkage.counts["train"].notes_after_prediction_time == 1
+
+
+def test_missing_times_however_spelled_are_counted_as_without_time():
+    ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a"] * 6)
+    note_times = ["NaT", " nan ", "None", "NULL", "", "2130-01-01 00:00:00", PREDICTION, PREDICTION]
+    linkage = link(ids, times, note_ids, note_times)
+    assert eligible_rows(linkage) == [[5]]
+    assert linkage.counts["train"].notes_without_time == 5
+
+
+def test_notes_that_all_lack_a_time_are_reported_as_untimed_not_as_numbers():
+    ids, times, note_ids = three_splits(["a"], [PREDICTION], ["a", "a"])
+    with pytest.raises(PipelineError, match=r"no note is eligible.*\(4 without a chart time\)"):
+        link(ids, times, note_ids, ["NaT", "", "null", None])
