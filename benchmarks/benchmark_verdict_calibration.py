@@ -388,7 +388,7 @@ def summarize(records: list[dict]) -> dict:
             # over test rows only, above zero).
             "vital_only_comparison_claims": proportion(
                 sum(
-                    (r["added_value"].get("over_vital_only") or {}).get("verdict")
+                    ((r.get("added_value") or {}).get("over_vital_only") or {}).get("verdict")
                     in GAIN_CLAIM_VERDICTS
                     for r in runs
                 ),
@@ -396,7 +396,8 @@ def summarize(records: list[dict]) -> dict:
             ),
             "former_rule_claims": proportion(
                 sum(
-                    bool(r["auroc_difference_ci"]) and r["auroc_difference_ci"][0] > 0 for r in runs
+                    bool(r.get("auroc_difference_ci")) and r.get("auroc_difference_ci")[0] > 0
+                    for r in runs
                 ),
                 len(runs),
             ),
@@ -412,8 +413,9 @@ def spread_of_gains(runs: list[dict]) -> dict | None:
     """The notes' gain over the replicates: its mean and SD, and the SD the runs' own 95% CIs
     imply (half-width / 1.96, averaged): close to the observed SD when the intervals are
     calibrated, larger when they are conservative."""
-    gains = [r["added_value"].get("gain_auroc") for r in runs]
-    widths = [r["added_value"].get("gain_auroc_ci") for r in runs]
+    added = [r.get("added_value") or {} for r in runs]
+    gains = [a.get("gain_auroc") for a in added]
+    widths = [a.get("gain_auroc_ci") for a in added]
     if not runs or any(g is None for g in gains) or any(w is None for w in widths):
         return None
     return {

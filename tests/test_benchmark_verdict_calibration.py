@@ -209,3 +209,29 @@ def test_one_tiny_replicate_end_to_end_and_resumed(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert resumed.stdout.count("(resumed: trained earlier)") == 2
     assert json.loads(out.read_text())["runs"] == report["runs"]
+
+
+def test_the_summary_compares_the_intervals_width_with_the_spread_of_the_gains():
+    runs = [
+        {
+            "kind": "null",
+            "k": k,
+            "wall_seconds": 1.0,
+            "verdict": "inconclusive",
+            "claims_gain": False,
+            "label_leak_suspected": False,
+            "auroc_difference_ci": [0.01 * (k - 1), 0.05],
+            "added_value": {
+                "gain_auroc": gain,
+                "gain_auroc_ci": [gain - 1.96 * 0.02, gain + 1.96 * 0.02],
+                "over_vital_only": {"verdict": "meaningful_gain" if k == 0 else "inconclusive"},
+            },
+        }
+        for k, gain in enumerate([-0.01, 0.0, 0.01])
+    ]
+    summary = bench.summarize(runs)["null"]
+    assert summary["notes_gain"]["mean"] == pytest.approx(0.0)
+    assert summary["notes_gain"]["sd"] == pytest.approx(0.01)
+    assert summary["notes_gain"]["sd_implied_by_intervals"] == pytest.approx(0.02)
+    assert summary["vital_only_comparison_claims"]["count"] == 1
+    assert summary["former_rule_claims"]["count"] == 1  # only k = 2 has a CI above zero
