@@ -2,6 +2,9 @@
 
 Local ``.jsonl/.json/.csv/.parquet`` files go through the ``datasets`` json/csv/parquet builders,
 so the split slice syntax (``train[:25]``) means the same thing for a local file as for the Hub.
+The linkage columns reach ``timestamps.parse_times`` as the file holds them: CSV columns as text,
+a JSON file's time and category columns as the values written (text, number or null), parquet
+columns with their own types.
 """
 
 from __future__ import annotations
@@ -77,9 +80,13 @@ class NotesSource:
 
     def column(self, name: str, rows: np.ndarray | None = None) -> pd.Series:
         """One column (of the given rows, else all), read from the Arrow table."""
+        from datasets import Json
+
         table = self.dataset.select_columns([name])
         if rows is not None:
             table = table.select(rows)
+        if isinstance(self.dataset.features[name], Json):  # stored as JSON text: decode it
+            return pd.Series(table[:][name], dtype=object)
         return table.with_format("arrow")[:][name].to_pandas()
 
     def ids(self, rows: np.ndarray | None = None) -> np.ndarray | None:
@@ -128,11 +135,11 @@ def open_notes(
     """Open the notes without reading them into memory; check that the named columns exist.
 
     ``other_columns`` lists further (column, flag) pairs that must exist, e.g.
-    ``[("CHARTTIME", "--time-column")]``.
+    ``[("CHARTTIME", "--time-column")]``; a JSON file's values in them are kept as written.
     """
     if notes_file is not None:
         source = str(notes_file)
-        dataset = _load_local(source, split)
+        dataset = _load_local(source, split, [column for column, _ in other_columns])
     else:
         source = dataset_id
         dataset = _load_hub(dataset_id, split)
@@ -144,7 +151,7 @@ def open_notes(
     return NotesSource(dataset, source, split, text_column, id_column)
 
 
-def _load_local(path: str, split: str):
+def _load_local(path: str, split: str, verbatim_columns: Sequence[str] = ()):
     from datasets import load_dataset
     from pyarrow import ArrowException
 
@@ -158,8 +165,9 @@ def _load_local(path: str, split: str):
     if file_path.stat().st_size == 0:
         raise PipelineError(f"notes file {path} is empty; it needs one note per row or line")
     try:
-        features = _all_text_features(file_path) if builder == "csv" else None
-    except Exception as error:  # pandas' parser errors: the file is not valid CSV
+        with _datasets_silenced():
+            features = _features(file_path, builder, verbatim_columns)
+    except Exception as error:  # the parsers' errors: the file is not valid CSV or JSON
         raise _invalid_notes_file(file_path, error) from error
     try:
         with _datasets_silenced():
@@ -178,6 +186,36 @@ def _load_local(path: str, split: str):
         ) from error
     except Exception as error:  # datasets wraps parser errors in several library-specific types
         raise _invalid_notes_file(file_path, error) from error
+
+
+def _features(file_path: Path, builder: str, verbatim_columns: Sequence[str]):
+    """The column types to load with; None leaves them to the builder (parquet: the file's)."""
+    if builder == "csv":
+        return _all_text_features(file_path)
+    if builder == "json" and verbatim_columns:
+        return _json_features(file_path, verbatim_columns)
+    return None
+
+
+def _json_features(file_path: Path, verbatim_columns: Sequence[str]):
+    """The types ``datasets`` infers, except that ``verbatim_columns`` keep the values written.
+
+    Left to infer, the JSON reader (Arrow's) turns ISO-8601 text into zone-less timestamps:
+    "2130-05-03T10:30:00+01:00" becomes 09:30 with no zone, so zoned chart times would pass for
+    naive ones, and mixed offsets would be refused. Typed ``Json``, a value is stored as written
+    (text, number or null) and times are parsed later by the one rule of every format
+    (``timestamps.parse_times``). Streaming infers the other types from the file's first block
+    only, as the full load would, so the file is not converted twice.
+    """
+    from datasets import Features, Json, load_dataset
+
+    data_files = str(file_path)
+    inferred = load_dataset("json", data_files=data_files, split="train", streaming=True).features
+    if inferred is None:  # a top-level JSON array: datasets types it only by reading all of it
+        inferred = load_dataset("json", data_files=data_files, split="train").features
+    return Features(
+        {name: Json() if name in verbatim_columns else kind for name, kind in inferred.items()}
+    )
 
 
 def _all_text_features(file_path: Path):

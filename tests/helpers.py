@@ -293,3 +293,48 @@ def null_notes_data(seed: int = 0, text_dim: int = 32) -> MultimodalData:
     return MultimodalData(
         splits=splits, meta={"pairing": {"method": "id", "clinically_linked": True}}
     )
+
+
+# Offsets the zoned chart times cycle through: New York in summer, Central Europe, UTC.
+CHART_TIME_OFFSETS = ("-04:00", "+01:00", "Z")
+# Spellings of a missing time in a text column, cycled through.
+MISSING_TIME_SPELLINGS = ("", "NaT", None, " null ")
+
+
+def chart_times_as_written(
+    instants: np.ndarray, zoned: bool, typed: bool, missing=MISSING_TIME_SPELLINGS
+):
+    """UTC instants (``datetime64``, NaT where missing) as a notes file holds them.
+
+    Typed (parquet): timestamps, in New York time when zoned. As text (CSV, JSON): ISO-8601,
+    zoned ones with the offsets of ``CHART_TIME_OFFSETS`` in turn (the same instants), zone-less
+    ones as UTC wall-clock times, missing ones spelled as in ``missing`` in turn.
+    """
+    import pandas as pd
+
+    utc = pd.Series(pd.to_datetime(instants).as_unit("s"))
+    if typed:
+        return utc.dt.tz_localize("UTC").dt.tz_convert("America/New_York") if zoned else utc
+    written = []
+    for i, instant in enumerate(utc):
+        if pd.isna(instant):
+            written.append(missing[i % len(missing)])
+        elif not zoned:
+            written.append(instant.strftime("%Y-%m-%d %H:%M:%S"))
+        else:
+            offset = CHART_TIME_OFFSETS[i % len(CHART_TIME_OFFSETS)]
+            hours = 0 if offset == "Z" else int(offset[:3])
+            local = instant + pd.Timedelta(hours=hours)
+            written.append(local.strftime("%Y-%m-%dT%H:%M:%S") + offset)
+    return pd.Series(written, dtype=object)
+
+
+def write_notes_as(path: Path, table) -> Path:
+    """A notes DataFrame written in the format that ``path``'s suffix names."""
+    if path.suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        table.to_parquet(path)
+    else:  # .jsonl: one object per line; .json: one array of objects
+        table.to_json(path, orient="records", lines=path.suffix == ".jsonl")
+    return path

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import run_script
+from helpers import chart_times_as_written, run_script, write_notes_as
 
 # Each test runs a script end to end as a subprocess: deselect with -m 'not slow'.
 pytestmark = pytest.mark.slow
@@ -301,3 +301,113 @@ def test_the_untimed_demo_uses_the_post_outcome_discharge_summaries(tmp_path):
     assert pairing["timing_checked"] is False
     assert sum(pairing["notes_after_prediction_time"].values()) == 0
     assert "NOT checked" in result.stdout
+
+
+# --------------------------------------------------------------------------- chart-time forms
+
+FORMAT_STAYS = 4  # per split: labels 0, 1, 0, 1
+# Shifted dates past 2262, the last year that nanoseconds since 1970 hold.
+FORMAT_START = np.datetime64("2300-05-03T12:00:00")
+# Each stay's timed notes, in minutes from its prediction time: two before it (eligible within
+# a one-hour window) and one after it. Zoned, the file writes them in New York, Central European
+# or UTC time; read as wall-clock times, each non-UTC one would land on the wrong side of the
+# prediction time or of the window.
+NOTE_MINUTES = (-15, 15, -30)
+
+
+def make_format_cohort(directory, suffix, zoned):
+    """Vitals and notes of ``FORMAT_STAYS`` stays per split, the notes written as ``suffix``
+    holds times (typed in parquet, ISO text otherwise), zoned or not, always the same instants;
+    every other stay also has an untimed note (null: a JSON column of ISO text and nulls is the
+    one JSON's own reader would make zone-less timestamps)."""
+    arrays, rows, stay = {}, [], 0
+    for split in SPLIT_SIZES:
+        predicted = FORMAT_START + np.arange(stay, stay + FORMAT_STAYS) * np.timedelta64(7, "h")
+        arrays[f"X_{split}"] = np.random.default_rng(stay).normal(size=(FORMAT_STAYS, 4, 6))
+        arrays[f"y_{split}"] = np.arange(FORMAT_STAYS) % 2
+        arrays[f"ids_{split}"] = np.arange(stay, stay + FORMAT_STAYS)
+        arrays[f"times_{split}"] = (
+            chart_times_as_written(predicted, zoned=True, typed=False).to_numpy(dtype=str)
+            if zoned
+            else predicted.astype("datetime64[s]")
+        )
+        for i, when in zip(arrays[f"ids_{split}"], predicted):
+            charted = [when + np.timedelta64(m, "m") for m in NOTE_MINUTES]
+            rows += [(i, t, TEXTS[len(rows) % len(TEXTS)]) for t in charted]
+            if i % 2 == 0:
+                rows.append((i, np.datetime64("NaT"), "Untimed nursing note."))
+        stay += FORMAT_STAYS
+    instants = np.array([t for _, t, _ in rows], dtype="datetime64[s]")
+    table = pd.DataFrame(
+        {
+            "HADM_ID": [i for i, _, _ in rows],
+            "CHARTTIME": chart_times_as_written(instants, zoned, suffix == ".parquet", [None]),
+            "TEXT": [text for _, _, text in rows],
+        }
+    )
+    vitals_path = directory / "processed_data.npz"
+    np.savez(vitals_path, **arrays)
+    return vitals_path, write_notes_as(directory / f"NOTEEVENTS{suffix}", table)
+
+
+COUNTED = {  # summed over the splits
+    "eligible_links": 2 * 3 * FORMAT_STAYS,
+    "notes_after_prediction_time": 3 * FORMAT_STAYS,
+    "notes_outside_window": 0,
+    "notes_without_time": 3 * FORMAT_STAYS // 2,
+}
+
+
+def prepare_timed(notes_path, vitals_path, out):
+    return run_script(
+        SCRIPT,
+        "--notes",
+        str(notes_path),
+        "--vitals",
+        str(vitals_path),
+        *LINKED,
+        "--time-column",
+        "CHARTTIME",
+        "--note-window-hours",
+        "1",
+        "--out-dir",
+        str(out),
+        "--quiet",
+    )
+
+
+def test_csv_jsonl_and_parquet_notes_zoned_or_not_give_identical_data(tmp_path):
+    """The same instants, written zoned (different offsets in one column) or zone-less, as CSV
+    text, JSON text or parquet timestamps, give the same arrays and the designed counts."""
+    arrays = {}
+    for zoned in (False, True):
+        for suffix in (".csv", ".jsonl", ".parquet"):
+            directory = tmp_path / f"{suffix[1:]}-{'zoned' if zoned else 'naive'}"
+            directory.mkdir()
+            vitals_path, notes_path = make_format_cohort(directory, suffix, zoned)
+            result = prepare_timed(notes_path, vitals_path, directory / "out")
+            assert result.returncode == 0, f"{directory.name}: {result.stderr}"
+            with np.load(directory / "out" / "multimodal_data.npz") as data:
+                arrays[directory.name] = {key: data[key] for key in data.files}
+            pairing = json.loads(str(arrays[directory.name]["meta"]))["pairing"]
+            assert {key: sum(pairing[key].values()) for key in COUNTED} == COUNTED
+    reference = arrays.pop("csv-naive")
+    for split in SPLIT_SIZES:
+        assert (reference[f"note_count_{split}"] == 2).all()
+    for name, data in arrays.items():
+        assert data.keys() == reference.keys(), name
+        for key in reference.keys() - {"meta"}:
+            np.testing.assert_array_equal(data[key], reference[key], err_msg=f"{name}: {key}")
+
+
+def test_zoned_json_chart_times_with_zone_less_prediction_times_exit_2(tmp_path):
+    """JSON's own reader would have made the zoned text zone-less timestamps, and accepted it."""
+    (tmp_path / "zoned").mkdir(), (tmp_path / "naive").mkdir()
+    _, notes_path = make_format_cohort(tmp_path / "zoned", ".jsonl", zoned=True)
+    vitals_path, _ = make_format_cohort(tmp_path / "naive", ".jsonl", zoned=False)
+    result = prepare_timed(notes_path, vitals_path, tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        "error: the chart times carry a time zone but the prediction times do not"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1

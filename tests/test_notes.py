@@ -4,8 +4,15 @@ import pytest
 
 from multimodal_deterioration.errors import PipelineError
 from multimodal_deterioration.notes import load_notes, open_notes
+from multimodal_deterioration.timestamps import parse_times, require_comparable
 
-from helpers import note_records, write_jsonl
+from helpers import (
+    MISSING_TIME_SPELLINGS,
+    chart_times_as_written,
+    note_records,
+    write_jsonl,
+    write_notes_as,
+)
 
 
 def test_local_jsonl_loads_in_file_order_with_all_columns(notes_file):
@@ -124,3 +131,69 @@ def test_csv_columns_are_read_as_text_so_ids_with_blanks_keep_their_spelling(tmp
 def test_a_missing_linkage_column_names_its_flag(notes_file):
     with pytest.raises(PipelineError, match="no column 'CHARTTIME'.*check --time-column"):
         open_notes(notes_file=notes_file, other_columns=[("CHARTTIME", "--time-column")])
+
+
+# --------------------------------------------------------------------------- chart times
+
+NOTE_FORMATS = (".csv", ".jsonl", ".json", ".parquet")
+# Chart times centuries from today (de-identified shifts), two of them missing.
+CHART_INSTANTS = np.array(
+    ["2300-05-03T13:30:00", "2300-05-03T14:00:00", "NaT", "1850-01-01T00:00:00", "NaT"],
+    dtype="datetime64[s]",
+)
+
+
+def timed_notes(path, zoned, missing=(None,)):
+    """Notes whose CHARTTIME holds ``CHART_INSTANTS`` as ``path``'s format holds times.
+
+    Missing times are null by default: a JSON column of ISO text and nulls alone is the one
+    that JSON's own reader would turn into zone-less timestamps.
+    """
+    typed = path.suffix == ".parquet"
+    times = chart_times_as_written(CHART_INSTANTS, zoned, typed, missing)
+    table = pd.DataFrame(note_records(len(CHART_INSTANTS))).assign(CHARTTIME=times)
+    return write_notes_as(path, table)
+
+
+def chart_times(path):
+    source = open_notes(notes_file=path, other_columns=[("CHARTTIME", "--time-column")])
+    return parse_times(source.column("CHARTTIME"), str(path))
+
+
+@pytest.mark.parametrize("missing", [(None,), MISSING_TIME_SPELLINGS], ids=["null", "spelled"])
+@pytest.mark.parametrize("zoned", [True, False], ids=["zoned", "zone-less"])
+def test_chart_times_read_as_the_same_instants_from_every_format(tmp_path, zoned, missing):
+    """The notes' loader keeps a JSON file's time text (JSON's own reader would make ISO text
+    zone-less timestamps), so a zone stays a zone and different offsets in one column are
+    compared as instants, in every format."""
+    present = ~np.isnat(CHART_INSTANTS)
+    expected = CHART_INSTANTS.astype("datetime64[us]").astype(np.int64)[present].tolist()
+    for suffix in NOTE_FORMATS:
+        times = chart_times(timed_notes(tmp_path / f"notes{suffix}", zoned, missing))
+        assert times.timezone_aware == zoned, suffix
+        assert times.missing.tolist() == (~present).tolist(), suffix
+        assert times.values[present].tolist() == expected, suffix
+
+
+@pytest.mark.parametrize("suffix", NOTE_FORMATS)
+def test_zoned_and_zone_less_times_are_refused_together_in_every_format(tmp_path, suffix):
+    zoned_predictions = parse_times(["2300-05-03T12:00:00Z"], "times_test")
+    naive_predictions = parse_times(np.array(["2300-05-03T12:00"], "datetime64[s]"), "times_test")
+    for zoned, predictions in ((True, naive_predictions), (False, zoned_predictions)):
+        notes = chart_times(timed_notes(tmp_path / f"{zoned}{suffix}", zoned))
+        with pytest.raises(PipelineError, match="carry a time zone but the .* do not"):
+            require_comparable(notes, predictions, "--time-column CHARTTIME")
+
+
+def test_a_json_time_column_keeps_its_text_and_the_other_columns_their_types(tmp_path):
+    path = timed_notes(tmp_path / "notes.jsonl", zoned=True)
+    written = pd.read_json(path, lines=True, dtype=False)
+    source = open_notes(
+        notes_file=path, id_column="patient_id", other_columns=[("CHARTTIME", "--time-column")]
+    )
+    table = source.take().table
+    kept, written = table["CHARTTIME"], written["CHARTTIME"]
+    assert kept.isna().tolist() == written.isna().tolist()
+    assert kept.dropna().tolist() == written.dropna().tolist()
+    assert table["idx"].tolist() == list(range(len(CHART_INSTANTS)))
+    assert source.ids().tolist() == [f"P{i:03d}" for i in range(len(CHART_INSTANTS))]
