@@ -151,7 +151,7 @@ def open_notes(
     return NotesSource(dataset, source, split, text_column, id_column)
 
 
-def _load_local(path: str, split: str, verbatim_columns: Sequence[str] = ()):
+def _load_local(path: str, split: str, verbatim_columns: Sequence[str]):
     from datasets import load_dataset
     from pyarrow import ArrowException
 
@@ -202,10 +202,10 @@ def _json_features(file_path: Path, verbatim_columns: Sequence[str]):
 
     Left to infer, the JSON reader (Arrow's) turns ISO-8601 text into zone-less timestamps:
     "2130-05-03T10:30:00+01:00" becomes 09:30 with no zone, so zoned chart times would pass for
-    naive ones, and mixed offsets would be refused. Typed ``Json``, a value is stored as written
-    (text, number or null) and times are parsed later by the one rule of every format
-    (``timestamps.parse_times``). Streaming infers the other types from the file's first block
-    only, as the full load would, so the file is not converted twice.
+    naive ones (accepted with naive prediction times, refused with zoned ones). Typed ``Json``,
+    a value is stored as written (text, number or null) and times are parsed later by the one
+    rule of every format (``timestamps.parse_times``). Streaming infers the other types from the
+    file's first block only, as the full load would, so the file is not converted twice.
     """
     from datasets import Features, Json, load_dataset
 
