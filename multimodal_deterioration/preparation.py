@@ -110,7 +110,11 @@ class PreparationConfig:
         minimum=1,
         kind=int,
     )
-    force: bool = setting(False, "ignore the embedding cache and encode every note again")
+    force: bool = setting(
+        False,
+        "ignore the embedding cache and encode every note again, replacing the cached vectors "
+        "of this model and text strategy (another strategy's stay cached)",
+    )
     pairing: str = setting(
         "auto",
         "auto: by id when both sides have ids, else random",

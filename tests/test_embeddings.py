@@ -175,12 +175,19 @@ def test_unchanged_rerun_encodes_nothing(minilm, tmp_path):
     np.testing.assert_array_equal(first.vectors, second.vectors)
 
 
-def test_cache_is_keyed_by_strategy_and_force_clears_it(minilm, tmp_path):
-    embed_notes(NOTE_TEXTS, minilm, cache_dir=tmp_path, progress=False)
+def test_cache_is_keyed_by_strategy_and_force_clears_only_that_strategy(minilm, tmp_path):
+    first = embed_notes(NOTE_TEXTS, minilm, cache_dir=tmp_path, progress=False)
+    assert (first.encoded_now, first.cached) == (8, 0)
+    # Short notes give the same text under both strategies, yet the second reuses none of the
+    # first's vectors: each strategy has a cache of its own.
     other = embed_notes(NOTE_TEXTS, minilm, "chunk-mean", cache_dir=tmp_path, progress=False)
-    assert other.encoded_now > 0
+    assert other.cached == 0 and other.encoded_now > 0
     forced = embed_notes(NOTE_TEXTS, minilm, cache_dir=tmp_path, force=True, progress=False)
-    assert forced.encoded_now == 8
+    assert (forced.encoded_now, forced.cached) == (8, 0)
+    # --force for key-sentences left chunk-mean's vectors in place
+    again = embed_notes(NOTE_TEXTS, minilm, "chunk-mean", cache_dir=tmp_path, progress=False)
+    assert again.encoded_now == 0 and again.cached == other.encoded_now
+    np.testing.assert_array_equal(again.vectors, other.vectors)
 
 
 class InterruptAfter:
