@@ -74,8 +74,8 @@ def parse_args(
         "--seed",
         type=int,
         default=None,
-        help=f"a single seed, the main one (same as --seeds SEED); one seed is 5x faster but "
-        f"its intervals ignore training randomness (default: --seeds {' '.join(map(str, SEEDS))})",
+        help=f"a single seed, the main one (same as --seeds SEED): a fifth of the trainings, "
+        f"but the verdict's intervals then ignore training randomness (default: --seeds {' '.join(map(str, SEEDS))})",
     )
     parser.add_argument(
         "--seeds",

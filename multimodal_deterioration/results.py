@@ -94,7 +94,7 @@ class EvaluationSettings:
     progress: bool = field(default=False, metadata={"record": False})
     min_gain: float = setting(
         DEFAULT_MIN_GAIN,
-        "the smallest AUROC gain that would matter, above 0; the verdict reads the 95%% CI of "
+        "the smallest AUROC gain that would matter, above 0; the verdict reads the 95% CI of "
         "the notes' gain (fused model minus the same network on shuffled notes, over seeds and "
         "test rows) against 0 and against it",
         above=0,

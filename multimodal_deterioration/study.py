@@ -52,8 +52,9 @@ class StudyConfig:
     )
     ablations_setting: str = setting(
         "auto",
-        "negative controls and ablations; auto = on when training samples x seeds "
-        "<= --ablations-auto-limit",
+        "the negative controls besides the shuffled-notes network (which always trains): "
+        "within-class shuffle (and the leak test), notes zeroed at test, text-only; auto = on "
+        "when training samples x seeds <= --ablations-auto-limit",
         flag="--ablations",
         choices=ABLATION_SETTINGS,
     )
