@@ -2,7 +2,9 @@
 
 Sentences come from NLTK's Punkt, set up with the abbreviations and sentence openers of case
 reports instead of trained data, so no NLTK data is read or downloaded. A blank line always ends
-a sentence.
+a sentence. Notes exported from record systems glue their lines with commas ("No fever.,Cough
+since Monday.", "...clear.,ASSESSMENT:,Stable."); such joins are read as the line breaks they
+stand for before Punkt sees the text (``unglue_exported_lines``).
 
 Keywords are those of the clinical vocabulary (``vocabulary``), matched in one pass of one
 regular expression over lower-cased text, which is several times faster than re.IGNORECASE on a
@@ -146,6 +148,15 @@ SENTENCE_STARTERS = frozenset(
 # A blank line is a paragraph break in every note source we read; Punkt itself ignores layout.
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
+# Line joins of exported notes (seen in exported notes): a period after a lower-case letter
+# followed by a comma ("fever.,Cough", "clear., Plan") or glued to a capital ("fever.Cough"), and
+# a section header's colon followed by a comma ("ASSESSMENT:,", "ROS :,"). Decimals ("38.5"),
+# dosages ("2.5mg") and times ("10.30") have a digit before the period and never match.
+_GLUED_PERIOD = re.compile(r"(?<=[a-z])\.(?:,[ \t]*|(?=[A-Z]))")
+_GLUED_HEADER = re.compile(r"[ \t]*:,[ \t]*")
+# The word a glued period ends, to leave abbreviations alone ("e.g.,", "Dr.Smith").
+_WORD_BEFORE_PERIOD = re.compile(r"[\w.]+$")
+
 
 # Candidate sentence ends whose verdict each process remembers (a few MB at most).
 SENTENCE_BREAK_MEMORY = 2**15
@@ -186,13 +197,36 @@ def _build_sentence_tokenizer() -> PunktSentenceTokenizer:
 _SENTENCE_TOKENIZER = _build_sentence_tokenizer()
 
 
+def _unglue_period(match: re.Match[str]) -> str:
+    word = _WORD_BEFORE_PERIOD.search(match.string, 0, match.start())
+    if word is not None and word.group().lower() in SENTENCE_ABBREVIATIONS:
+        return match.group()
+    return ".\n"
+
+
+def unglue_exported_lines(text: str) -> str:
+    """``text`` with the comma-glued line joins of exported notes turned back into line breaks.
+
+    A period glued to a comma or to a capital after a lower-case letter ends its line ("No
+    fever.,Cough" reads "No fever.\nCough"), unless it ends an abbreviation ("e.g.,", "Dr.Smith");
+    a header's ":," is the line break after the header ("ASSESSMENT:,Stable" reads
+    "ASSESSMENT:\nStable"). Punkt then splits the lines as it splits any note with line breaks,
+    so a glued note has the sentences of the same note written with line breaks: the header
+    opens its section's first sentence rather than standing alone.
+    """
+    if "." not in text and ":," not in text:
+        return text
+    return _GLUED_HEADER.sub(":\n", _GLUED_PERIOD.sub(_unglue_period, text))
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into stripped, non-empty sentences (Punkt, no NLTK data needed).
 
-    A blank line always ends a sentence; single line breaks are read as spaces.
+    A blank line always ends a sentence; single line breaks are read as spaces. Comma-glued
+    lines of exported notes are split first (``unglue_exported_lines``).
     """
     sentences = []
-    for paragraph in _PARAGRAPH_BREAK.split(text):
+    for paragraph in _PARAGRAPH_BREAK.split(unglue_exported_lines(text)):
         if paragraph.strip():
             sentences.extend(s.strip() for s in _SENTENCE_TOKENIZER.tokenize(paragraph))
     return [s for s in sentences if s]

@@ -51,6 +51,50 @@ def test_split_sentences(text, expected):
     assert split_sentences(text) == expected
 
 
+# Exported notes glue their lines with commas (issue "Real notes, real clocks", item 4).
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("No fever.,Cough since Monday.", ["No fever.", "Cough since Monday."]),
+        ("No fever., Cough since Monday.", ["No fever.", "Cough since Monday."]),
+        ("No fever.Cough since Monday.", ["No fever.", "Cough since Monday."]),
+        ("Lungs clear.,ASSESSMENT:,Pneumonia.", ["Lungs clear.", "ASSESSMENT:\nPneumonia."]),
+        ("Seen today.,ROS :,negative for fever.", ["Seen today.", "ROS:\nnegative for fever."]),
+        ("HPI:,Cough for 3 days.,PLAN:,Home.", ["HPI:\nCough for 3 days.", "PLAN:\nHome."]),
+    ],
+)
+def test_comma_glued_lines_of_exported_notes_are_split(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Temperature 38.5, pulse 110.",  # a decimal
+        "Temperature 38.5.Pulse 110.",  # a digit before the period
+        "Prednisolone 2.5mg daily.",  # a dosage
+        "Reviewed at 10.30, stable.",  # a time
+        "Symptoms, e.g.,fever or cough.",  # an abbreviation before the comma
+        "Seen by Dr.Smith today.",  # an abbreviation glued to a name
+        "Aspirin 325 mg.,daily.",
+        "Ratio 1:2, stable.",  # a colon without a comma after it
+    ],
+)
+def test_decimals_dosages_times_and_abbreviations_are_not_split(text):
+    assert split_sentences(text) == [text]
+
+
+def test_a_glued_note_has_the_sentences_of_the_same_note_with_line_breaks():
+    glued = "HPI:,Cough and fever.,No chest pain.,ASSESSMENT:,Pneumonia.,PLAN:,Antibiotics."
+    with_breaks = (
+        "HPI:\nCough and fever.\nNo chest pain.\nASSESSMENT:\nPneumonia.\nPLAN:\nAntibiotics."
+    )
+    assert split_sentences(glued) == split_sentences(with_breaks)
+    assert len(split_sentences(glued)) == 4
+
+
 def test_split_sentences_needs_no_nltk_data(tmp_path):
     empty = tmp_path / "nltk_data"
     empty.mkdir()
