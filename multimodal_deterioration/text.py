@@ -148,11 +148,12 @@ SENTENCE_STARTERS = frozenset(
 # A blank line is a paragraph break in every note source we read; Punkt itself ignores layout.
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
-# Line joins of exported notes (seen in exported notes): a period after a lower-case letter
-# followed by a comma ("fever.,Cough", "clear., Plan") or glued to a capital ("fever.Cough"), and
-# a section header's colon followed by a comma ("ASSESSMENT:,", "ROS :,"). Decimals ("38.5"),
-# dosages ("2.5mg") and times ("10.30") have a digit before the period and never match.
-_GLUED_PERIOD = re.compile(r"(?<=[a-z])\.(?:,[ \t]*|(?=[A-Z]))")
+# Line joins of exported notes (seen in exported notes): a period followed by a comma
+# ("fever.,Cough", "HR 96., Lungs", "to ICU.,She"), a period after a lower-case letter glued to
+# a capital ("fever.Cough"), and a section header's colon followed by a comma ("ASSESSMENT:,",
+# "ROS :,"). Decimals ("38.5"), dosages ("2.5mg") and times ("10.30") have a digit after the
+# period and never match.
+_GLUED_PERIOD = re.compile(r"(?<=[\w)%])\.,[ \t]*|(?<=[a-z])\.(?=[A-Z])")
 _GLUED_HEADER = re.compile(r"[ \t]*:,[ \t]*")
 # The word a glued period ends, to leave abbreviations alone ("e.g.,", "Dr.Smith").
 _WORD_BEFORE_PERIOD = re.compile(r"[\w.]+$")
@@ -207,7 +208,7 @@ def _unglue_period(match: re.Match[str]) -> str:
 def unglue_exported_lines(text: str) -> str:
     """``text`` with the comma-glued line joins of exported notes turned back into line breaks.
 
-    A period glued to a comma or to a capital after a lower-case letter ends its line ("No
+    A period glued to a comma, or to a capital after a lower-case letter, ends its line ("No
     fever.,Cough" reads "No fever.\nCough"), unless it ends an abbreviation ("e.g.,", "Dr.Smith");
     a header's ":," is the line break after the header ("ASSESSMENT:,Stable" reads
     "ASSESSMENT:\nStable"). Punkt then splits the lines as it splits any note with line breaks,

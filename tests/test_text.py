@@ -60,6 +60,8 @@ def test_split_sentences(text, expected):
         ("No fever.,Cough since Monday.", ["No fever.", "Cough since Monday."]),
         ("No fever., Cough since Monday.", ["No fever.", "Cough since Monday."]),
         ("No fever.Cough since Monday.", ["No fever.", "Cough since Monday."]),
+        ("HR 96.,Lungs clear.", ["HR 96.", "Lungs clear."]),
+        ("Moved to ICU.,She improved.", ["Moved to ICU.", "She improved."]),
         ("Lungs clear.,ASSESSMENT:,Pneumonia.", ["Lungs clear.", "ASSESSMENT:\nPneumonia."]),
         ("Seen today.,ROS :,negative for fever.", ["Seen today.", "ROS:\nnegative for fever."]),
         ("HPI:,Cough for 3 days.,PLAN:,Home.", ["HPI:\nCough for 3 days.", "PLAN:\nHome."]),
