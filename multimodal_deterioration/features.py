@@ -12,14 +12,18 @@ simple inflections and close synonyms ("worsened", "dyspnoea", "noradrenaline").
 Negation (NegEx, Chapman et al. 2001, with the termination terms of ConText, Harkema et al.
 2009), scoped to one clause of one sentence:
 
-* a pre-negation trigger ("no", "denies", "negative for", "without", ...) negates mentions that
-  start after it, up to the first termination or the end of a window of
-  ``NEGATION_WINDOW_WORDS`` words, whichever comes first;
+* a pre-negation trigger ("no", "denies", "negative for", "-ve for", "free of", "low suspicion
+  for", ...) negates mentions that start after it, to the end of its clause or list: up to the
+  first termination, or the end of a window of ``NEGATION_WINDOW_WORDS`` words, whichever
+  comes first. The window restarts after each list separator (a comma, "and", "or", "nor")
+  that closes an item of at most ``NEGATION_LIST_ITEM_WORDS`` words, so "negative for tremors,
+  headaches, dizziness, ..., chills, cough" is negated to its last item however long the list;
 * a post-negation trigger ("was ruled out", "unlikely", ...) negates mentions that end before
-  it, back to the last termination or the start of its window, whichever comes last. Without a
-  copula, "ruled out", "excluded", "absent", "not seen", "not present" ... are post-negations
-  where they close their clause ("Sepsis ruled out.", "Edema absent bilaterally."); before
-  their object they are read as pre-negations ("ruled out sepsis", "absent pulses");
+  it, back to the last termination or the start of its window (restarting before each short
+  list item, as above), whichever comes last. Without a copula, "ruled out", "excluded",
+  "absent", "not seen", "not present" ... are post-negations where they close their clause
+  ("Sepsis ruled out.", "Edema absent bilaterally."); before their object they are read as
+  pre-negations ("ruled out sepsis", "absent pulses");
 * a termination ends a scope: a contrast ("but", "however", "although", "except"), a relative
   pronoun ("which", "who"), a subordinating word ("because", "since", "as", "while", "after",
   "due to"), a verb that reports a new finding ("developed", "presented with"), "and" opening a
@@ -30,7 +34,18 @@ Negation (NegEx, Chapman et al. 2001, with the termination terms of ConText, Har
   ends nothing: "not yet intubated", "never developed sepsis", "not due to sepsis" and
   "sepsis, which was ruled out" all negate sepsis or the intubation;
 * a pseudo-negation ("no change", "not only", "did not improve", "no response to", ...)
-  contains a trigger word but negates nothing.
+  contains a trigger word but negates nothing; "no change in" exempts only its own object, the
+  first item of its list: in "No change in vision, diplopia or headache" vision is unchanged
+  (present) and the "no" negates diplopia and headache.
+
+Not current findings (ConText's historical and hypothetical contexts), kept out of the counts
+with the scope of a pre-negation: history ("history of sepsis", "h/o", "hx of", "former"; but
+not "a 3-day history of fever", the presenting illness) and hypotheses ("return if fever",
+"should she develop a rash", "in case of bleeding"). Nor do routine procedures count: in a
+stretch of a sentence between semicolons that mentions anaesthesia, intubation and mechanical
+ventilation are the operation's airway ("general anaesthesia with endotracheal intubation"),
+and epinephrine with a local anaesthetic or at its dilution ("lidocaine with epinephrine",
+"epinephrine 1:100,000") is not a vasopressor.
 
 The comma rule. A comma ends a scope only when the word after it opens a clause: a subject
 ("she", "it", "there", "her", "the patient", ...) or a verb ("was", "had", "developed", ...).
@@ -48,10 +63,23 @@ Known limits of these rules:
   fever is negated too;
 * "excluded" before its object ("we excluded sepsis") negates nothing, and the subject of a
   negated verb is not negated ("Vancomycin was not started");
-* a colon ends a scope even straight after the trigger, so "Denies: fever" negates nothing.
+* a colon ends a scope even straight after the trigger, so "Denies: fever" negates nothing;
+* a list item longer than ``NEGATION_LIST_ITEM_WORDS`` words is read as a clause, so the list
+  after it is negated only as far as the window reaches: in "denies pain radiating to the left
+  arm, nausea or diaphoresis" nausea and diaphoresis count;
+* "no change in" distributes its "no" over the rest of its list also where the writer meant
+  "no change in" each item ("no change in fever or cough" negates the cough);
+* a history is recognised by its trigger, not by its section: the items under a "PMH:" header
+  count as current, and "presented with a history of fever" (no duration) reads as history;
+* a hypothetical scope runs to the end of its clause, so in "If she develops sepsis, she will
+  need the ICU" the ICU still counts; "should" is hypothetical only before its subject ("should
+  she develop"), not in "she should develop";
+* anaesthesia exempts every intubation of its stretch of sentence, also an emergency one
+  ("Under anaesthesia she was intubated for respiratory failure": only the respiratory failure
+  counts).
 
 "Resolved" is not a negation: a symptom that resolved was present during the reported course.
-Hypothetical and uncertain mentions ("to rule out sepsis") count as mentions.
+Uncertain mentions ("to rule out sepsis") count as mentions.
 
 Summary counts come from the AGBonnet ``summary`` JSON (``symptoms`` and ``treatments`` lists):
 the number of entries with a real name. They are NaN where the summary cannot tell (missing,
@@ -91,7 +119,9 @@ def _either(phrases: Sequence[str]) -> str:
     return "(?:" + "|".join(phrases) + ")"
 
 
-PRE_NEGATIONS = NEGATION["pre"]
+# Historical and hypothetical mentions are not current findings: kept out of the counts with the
+# scope of a pre-negation (ConText).
+PRE_NEGATIONS = (*NEGATION["pre"], *NEGATION["historical"], *NEGATION["hypothetical"])
 
 # A post-posed trigger without a copula ("Sepsis ruled out.") closes its clause: what follows
 # it is punctuation, the end, a conjunction, a preposition or an adverb. Followed by anything
@@ -107,7 +137,11 @@ POST_NEGATIONS = (
     _either(NEGATION["without_copula"]) + _CLOSES_CLAUSE,
 )
 
-PSEUDO_NEGATIONS = NEGATION["pseudo"]
+PSEUDO_NEGATIONS = (*NEGATION["pseudo"], *NEGATION["not_historical"])
+
+# Pseudo-negations that exempt only their own object: the leading "no" negates the rest of the
+# list ("No change in vision, diplopia or headache").
+PSEUDO_OWN_OBJECT = NEGATION["pseudo_own_object"]
 
 # "and" opening a new clause ends a scope as the other termination words do.
 TERMINATIONS = (*NEGATION["terminations"], "and " + _either(NEGATION["and_clause_openers"]))
@@ -118,9 +152,16 @@ CLAUSE_PUNCTUATION = (
     r",(?=\s*" + _either(NEGATION["comma_clause_openers"]) + r"\b)",
 )
 
-# Words after (pre-) or before (post-negation) a trigger that it can reach. NegEx used five;
-# one more lets a trigger reach the third item of a coordinated list of two-word terms.
+# Words after (pre-) or before (post-negation) a trigger, or after (before) the last list
+# separator in its scope, that it can reach. NegEx used five; one more lets a trigger reach the
+# third item of a coordinated list of two-word terms. The window guards against clause ends the
+# rules do not see ("No fever was noted on the ward and the cough resolved": cough counts).
 NEGATION_WINDOW_WORDS = 6
+
+# A negated list runs on past a separator (a comma, "and", "or", "nor") that closes an item of
+# at most this many words, so a review of systems of any length stays negated: "negative for
+# tremors, headaches, dizziness, ..., chills, cough". Longer stretches are read as clauses.
+NEGATION_LIST_ITEM_WORDS = 4
 
 # ---------------------------------------------------------------------------------------------
 # Caps and scales of the output columns, as in the reference script.
@@ -163,7 +204,8 @@ def _phrase_alternatives(phrases: Sequence[str]) -> str:
 _TRIGGERS = re.compile(
     f"(?P<punct>{_phrase_alternatives(CLAUSE_PUNCTUATION)})"
     r"|\b(?:"
-    f"(?P<pseudo>{_phrase_alternatives(PSEUDO_NEGATIONS)})"
+    f"(?P<own_object>{_phrase_alternatives(PSEUDO_OWN_OBJECT)})"
+    f"|(?P<pseudo>{_phrase_alternatives(PSEUDO_NEGATIONS)})"
     f"|(?P<post>{_phrase_alternatives(POST_NEGATIONS)})"
     f"|(?P<pre>{_phrase_alternatives(PRE_NEGATIONS)})"
     f"|(?P<term>{_phrase_alternatives(TERMINATIONS)})"
@@ -171,6 +213,18 @@ _TRIGGERS = re.compile(
 )
 
 _WORD = re.compile(r"\w+")
+
+# What separates the items of a list.
+_LIST_SEPARATOR = re.compile(r",|\b(?:and|or|nor)\b")
+
+# Routine procedures (the [negation] lists anaesthesia and local_anaesthetic): in a stretch of a
+# sentence between semicolons that mentions anaesthesia, ANAESTHESIA_KEYWORDS do not count; nor
+# does a keyword inside a local-anaesthetic phrase ("lidocaine with epinephrine").
+_ANAESTHESIA = re.compile(r"\b(?:" + _phrase_alternatives(NEGATION["anaesthesia"]) + r")\b")
+ANAESTHESIA_KEYWORDS = frozenset(NEGATION["anaesthesia_keywords"])
+_LOCAL_ANAESTHETIC = re.compile(
+    r"\b(?:" + _phrase_alternatives(NEGATION["local_anaesthetic"]) + r")\b"
+)
 
 # What may stand between a trigger and a termination word that belongs to the negated phrase
 # ("not yet", "never developed", "not due to", "had not previously developed"): whitespace and
@@ -188,15 +242,17 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
 
     ``direction`` is "pre" (mentions starting in the span are negated) or "post" (mentions
     ending in the span are negated). A pre-negation's scope runs to the first termination after
-    it or the end of its window, whichever comes first; a post-negation's starts after the last
-    termination before it or at the start of its window, whichever comes last. A termination
-    word joined to the trigger by nothing but adverbs is part of the negated phrase and ends
-    nothing ("not yet intubated", "never developed sepsis", "sepsis, which was ruled out").
+    it or the end of its window, whichever comes first; the window restarts after each list
+    separator that closes a short item. A post-negation's scope mirrors it, backwards. A
+    termination word joined to the trigger by nothing but adverbs is part of the negated phrase
+    and ends nothing ("not yet intubated", "never developed sepsis", "sepsis, which was ruled
+    out"). A pseudo-negation that exempts its own object starts a pre-negation scope after the
+    separator that ends that object ("No change in vision, diplopia or headache").
     """
     pre, post, terms = [], [], []
     for match in _TRIGGERS.finditer(sentence):
         kind = match.lastgroup
-        if kind == "pre":
+        if kind in ("pre", "own_object"):
             pre.append(match)
         elif kind == "post":
             post.append(match)
@@ -210,6 +266,21 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
     word_ends = [end for _, end in words]
     term_starts = [t.start() for t in terms]
     term_ends = [t.end() for t in terms]
+    separators = [(m.start(), m.end()) for m in _LIST_SEPARATOR.finditer(sentence)]
+    separator_starts = [start for start, _ in separators]
+    separator_ends = [end for _, end in separators]
+
+    def words_between(start: int, end: int) -> int:
+        return bisect_right(word_ends, end) - bisect_left(word_starts, start)
+
+    def first_termination_after(position: int) -> int:
+        """Where the first termination after ``position`` that is not joined to it starts."""
+        reached = position
+        for term in terms[bisect_left(term_starts, position) :]:
+            if not joined(term, reached, term.start()):
+                return term.start()
+            reached = term.end()
+        return len(sentence)
 
     def joined(term: re.Match[str], start: int, end: int) -> bool:
         return (
@@ -218,25 +289,44 @@ def _negated_spans(sentence: str) -> list[tuple[int, int, str]]:
 
     spans = []
     for trigger in pre:
-        first = bisect_left(word_starts, trigger.end())
-        last = first + NEGATION_WINDOW_WORDS - 1
-        end = word_ends[last] if last < len(words) else len(sentence)
-        reached = trigger.end()
-        for term in terms[bisect_left(term_starts, trigger.end()) :]:
-            if not joined(term, reached, term.start()):
-                end = min(end, term.start())
+        position = trigger.end()
+        limit = first_termination_after(position)
+        if trigger.lastgroup == "own_object":  # the scope starts after its own object
+            k = bisect_left(separator_starts, position)
+            if k == len(separators) or separator_starts[k] >= limit:
+                continue
+            position = separator_ends[k]
+        reach = position
+        while True:
+            first = bisect_left(word_starts, reach)
+            last = first + NEGATION_WINDOW_WORDS - 1
+            end = min(word_ends[last] if last < len(words) else len(sentence), limit)
+            k = bisect_left(separator_starts, reach)
+            if k == len(separators) or separator_starts[k] >= end:
                 break
-            reached = term.end()
-        spans.append((trigger.end(), end, "pre"))
+            if words_between(reach, separator_starts[k]) > NEGATION_LIST_ITEM_WORDS:
+                break
+            reach = separator_ends[k]
+        spans.append((position, end, "pre"))
     for trigger in post:
-        before = bisect_right(word_ends, trigger.start())
-        start = word_starts[max(0, before - NEGATION_WINDOW_WORDS)] if before else trigger.start()
         reached = trigger.start()
+        limit = 0
         for term in reversed(terms[: bisect_right(term_ends, trigger.start())]):
             if not joined(term, term.end(), reached):
-                start = max(start, term.end())
+                limit = term.end()
                 break
             reached = term.start()
+        reach = trigger.start()
+        while True:
+            before = bisect_right(word_ends, reach)
+            start = word_starts[max(0, before - NEGATION_WINDOW_WORDS)] if before else reach
+            start = max(start, limit)
+            k = bisect_right(separator_ends, reach) - 1
+            if k < 0 or separator_starts[k] < start:
+                break
+            if words_between(separator_ends[k], reach) > NEGATION_LIST_ITEM_WORDS:
+                break
+            reach = separator_starts[k]
         spans.append((start, trigger.start(), "post"))
     return spans
 
@@ -250,19 +340,46 @@ def _is_negated(start: int, end: int, spans: list[tuple[int, int, str]]) -> bool
     return False
 
 
+def _procedural_spans(sentence: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where ``sentence`` describes a routine procedure: the stretches between semicolons that
+    mention anaesthesia, and the local-anaesthetic phrases."""
+    anaesthesia = []
+    if _ANAESTHESIA.search(sentence):
+        start = 0
+        for part in sentence.split(";"):
+            if _ANAESTHESIA.search(part):
+                anaesthesia.append((start, start + len(part)))
+            start += len(part) + 1
+    local = [m.span() for m in _LOCAL_ANAESTHETIC.finditer(sentence)]
+    return anaesthesia, local
+
+
+def _is_procedural(
+    name: str, start: int, end: int, spans: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+) -> bool:
+    anaesthesia, local = spans
+    if name in ANAESTHESIA_KEYWORDS and any(a <= start < b for a, b in anaesthesia):
+        return True
+    return any(a <= start and end <= b for a, b in local)
+
+
 def _affirmed_keywords(sentences: Sequence[str]) -> dict[str, set[str]]:
-    """Per family, the keywords mentioned at least once without negation."""
+    """Per family, the keywords mentioned at least once without negation, as current findings
+    (not historical or hypothetical) and not as part of a routine procedure."""
     found: dict[str, set[str]] = {family: set() for family in KEYWORD_FAMILY_NAMES}
     for sentence in sentences:
         lowered = sentence.lower()
-        spans = None
+        spans = procedural = None
         for match in KEYWORD_PATTERN.finditer(lowered):
             family, name = keyword_of(match.group())
             if name in found[family]:
                 continue
             if spans is None:
                 spans = _negated_spans(lowered)
-            if not _is_negated(match.start(), match.end(), spans):
+                procedural = _procedural_spans(lowered)
+            if _is_negated(match.start(), match.end(), spans):
+                continue
+            if not _is_procedural(name, match.start(), match.end(), procedural):
                 found[family].add(name)
     return found
 

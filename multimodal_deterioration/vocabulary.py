@@ -33,11 +33,21 @@ NEGATION_LIST_NAMES = (
     "without_copula",
     "after_closed_clause",
     "pseudo",
+    "pseudo_own_object",
     "terminations",
     "and_clause_openers",
     "clause_punctuation",
     "comma_clause_openers",
+    "historical",
+    "not_historical",
+    "hypothetical",
+    "anaesthesia",
+    "anaesthesia_keywords",
+    "local_anaesthetic",
 )
+
+# Negation lists that name keywords of [keywords] rather than hold phrases.
+KEYWORD_NAME_LISTS = ("anaesthesia_keywords",)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,8 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> ClinicalVocabulary:
 
     Raises:
         PipelineError: the file is missing, is not TOML, lacks a table or list, has one it does
-            not know, or holds an entry that is not a regular expression without capture groups.
+            not know, holds an entry that is not a regular expression without capture groups,
+            or names in ``KEYWORD_NAME_LISTS`` a keyword that no family holds.
     """
     try:
         with open(path, "rb") as file:
@@ -96,6 +107,13 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> ClinicalVocabulary:
         for phrase in phrases:
             _check_pattern(path, f"negation.{name}", phrase)
         negation[name] = tuple(phrases)
+    known = {keyword for table in keywords.values() for keyword in table}
+    for name in KEYWORD_NAME_LISTS:
+        unknown = [keyword for keyword in negation[name] if keyword not in known]
+        if unknown:
+            raise PipelineError(
+                f"{path}: negation.{name} names {', '.join(unknown)}, not a keyword of [keywords]"
+            )
     return ClinicalVocabulary(MappingProxyType(keywords), MappingProxyType(negation))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.features import NEGATION_WINDOW_WORDS, extract_features
+from multimodal_deterioration.features import (
+    NEGATION_LIST_ITEM_WORDS,
+    NEGATION_WINDOW_WORDS,
+    extract_features,
+)
 from multimodal_deterioration.text import split_notes, split_sentences
 from multimodal_deterioration.vocabulary import (
     DETERIORATION_KEYWORDS,
@@ -311,6 +316,232 @@ def test_denied_list_counts_zero_and_reported_list_counts_each(names):
     listed = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
     assert features_of(f"The patient denies {listed}.")["symptom_count"] == 0
     assert features_of(f"The patient reports {listed}.")["symptom_count"] == len(names)
+
+
+# Issue "Real notes, real clocks", item 4: features that survive real clinical prose. The
+# expected values are the sentences' meaning as a reader annotates it.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Review of systems: negative for tremors, headaches, dizziness, numbness, tingling, "
+        "nausea, vomiting, fevers, chills, cough.",
+        "ROS negative for fever, chills, night sweats, weight loss, nausea, vomiting, diarrhea, "
+        "cough, dyspnea.",
+        "Denies chest pain, shortness of breath, palpitations, syncope, nausea, vomiting, "
+        "abdominal pain, dysuria or rash.",
+        "Fever, chills, cough, wheezing, hemoptysis, night sweats and weight loss were ruled out.",
+    ],
+)
+def test_a_negated_list_stays_negated_to_its_end(text):
+    assert features_of(text)["symptom_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "text, symptoms",
+    [
+        # the list ends at a termination or a clause opener, however long it was
+        ("Negative for fever, chills, nausea, vomiting, rash, but reports cough.", 1),
+        ("Denies fever, chills, nausea, vomiting, headache, however has a cough.", 1),
+        ("No fever, chills, nausea, vomiting, rash; cough since Monday.", 1),
+        ("No fever, chills, nausea, vomiting, rash, which is reassuring given the cough.", 1),
+        ("No fever, chills, nausea, vomiting, rash, she reports a cough.", 1),
+        # an item longer than a list item is read as a clause: the window still ends it
+        ("No fever was noted on admission of the patient, cough and rash.", 2),
+        ("No fever was noted on the ward and the cough resolved.", 1),
+    ],
+)
+def test_a_negated_list_ends_at_its_clause_end(text, symptoms):
+    assert features_of(text)["symptom_count"] == symptoms
+
+
+def test_a_list_item_may_be_a_few_words_long():
+    items = "nausea, vomiting, cough or rash."
+    words = " ".join(["left"] * (NEGATION_LIST_ITEM_WORDS - 1))
+    assert features_of(f"No {words} pain, {items}")["symptom_count"] == 0
+    # one word more: the first item is read as a clause, and the window ends after nausea
+    words = " ".join(["left"] * NEGATION_LIST_ITEM_WORDS)
+    assert NEGATION_LIST_ITEM_WORDS + 2 == NEGATION_WINDOW_WORDS
+    assert features_of(f"No {words} pain, {items}")["symptom_count"] == 3
+
+
+@pytest.mark.parametrize(
+    "text, symptoms",
+    [
+        ("No change in vision, diplopia or headache.", 0),
+        ("No change in vision or headache.", 0),
+        ("No significant change in the edema, rash or cough.", 1),  # the edema persists
+        ("No change in her chest pain.", 1),
+        ("No change in her chest pain, which persists despite rest.", 1),
+        ("No change in the cough but new headache.", 2),
+    ],
+)
+def test_no_change_in_exempts_its_own_object_and_negates_the_rest_of_its_list(text, symptoms):
+    assert features_of(text)["symptom_count"] == symptoms
+
+
+@pytest.mark.parametrize(
+    "negated, affirmed, column",
+    [
+        ("ROS -ve for fever or cough.", "ROS +ve for fever or cough.", "symptom_count"),
+        ("ROS: negative for fever, cough.", "ROS: positive for fever, cough.", "symptom_count"),
+        ("Free of pain and nausea.", "Full of pain and nausea.", "symptom_count"),
+        ("Low suspicion for sepsis.", "High suspicion for sepsis.", "has_deterioration"),
+        ("No clinical suspicion of sepsis.", "Clinical suspicion of sepsis.", "has_deterioration"),
+    ],
+)
+def test_negation_triggers_of_exported_notes(negated, affirmed, column):
+    assert features_of(negated)[column] == 0
+    assert features_of(affirmed)[column] > 0
+
+
+@pytest.mark.parametrize(
+    "historical, current, column",
+    [
+        ("History of sepsis.", "Sepsis on admission.", "has_deterioration"),
+        ("Past medical history of seizures.", "Seizures on admission.", "symptom_count"),
+        ("H/o seizures and syncope.", "Seizures and syncope.", "symptom_count"),
+        ("Hx of seizures.", "Seizures.", "symptom_count"),
+        ("Known history of sepsis, now febrile.", "Sepsis, now febrile.", "has_deterioration"),
+        ("Former steroid use.", "Steroid use.", "medication_count"),
+    ],
+)
+def test_history_is_not_a_current_finding(historical, current, column):
+    assert features_of(historical)[column] == 0
+    assert features_of(current)[column] > 0
+
+
+@pytest.mark.parametrize(
+    "text, symptoms",
+    [
+        ("A 3-day history of fever and cough.", 2),
+        ("A two-week history of fever and cough.", 2),
+        ("Presented with a 5 day history of fever.", 1),
+        ("History of present illness: fever and cough.", 2),
+        ("History of asthma, presented with fever and cough.", 2),
+        ("H/o seizures; now with fever.", 1),
+        ("Known history of sepsis, now febrile.", 1),
+    ],
+)
+def test_a_presenting_history_and_what_follows_a_history_stay_current(text, symptoms):
+    assert features_of(text)["symptom_count"] == symptoms
+
+
+@pytest.mark.parametrize(
+    "hypothetical, current, column",
+    [
+        ("Return if fever or chest pain.", "Returned with fever or chest pain.", "symptom_count"),
+        (
+            "Return to the ED if shortness of breath.",
+            "Came to the ED with shortness of breath.",
+            "symptom_count",
+        ),
+        ("Should she develop a rash, stop.", "She developed a rash.", "symptom_count"),
+        (
+            "If hypotensive, start norepinephrine.",
+            "Hypotensive, on norepinephrine.",
+            "medication_count",
+        ),
+        ("In case of bleeding, stop heparin.", "Bleeding on heparin.", "medication_count"),
+        ("Should there be sepsis, call.", "There was sepsis.", "has_deterioration"),
+    ],
+)
+def test_a_hypothetical_mention_is_not_a_current_finding(hypothetical, current, column):
+    assert features_of(hypothetical)[column] == 0
+    assert features_of(current)[column] > 0
+
+
+def test_a_clause_after_a_hypothetical_one_is_current():
+    row = features_of("If the fever returns she should come back, but the cough is improving.")
+    assert row["symptom_count"] == 1  # cough
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "General anaesthesia with endotracheal intubation.",
+        "Under general anesthesia, the patient was intubated and mechanically ventilated.",
+        "Intubated uneventfully for the elective repair under anaesthesia.",
+        "ANAESTHESIA: general, endotracheal intubation, ventilator settings standard.",
+    ],
+)
+def test_intubation_for_anaesthesia_is_not_deterioration(text):
+    assert features_of(text)["has_deterioration"] == 0
+
+
+@pytest.mark.parametrize(
+    "text, hits",
+    [
+        ("She was intubated for respiratory failure.", 2),
+        ("Post-operatively she was reintubated and transferred to the ICU.", 2),
+        ("The operation under general anaesthesia was uneventful; she was intubated on day 3.", 1),
+        ("Intubated under general anaesthesia; septic shock developed postoperatively.", 2),
+        ("Emergency intubation after rapid sequence induction.", 1),
+        ("General anaesthesia was complicated by cardiac arrest.", 1),
+    ],
+)
+def test_intubation_outside_anaesthesia_and_other_deterioration_still_count(text, hits):
+    assert deterioration_hits(text) == hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lidocaine with epinephrine was infiltrated.",
+        "Infiltrated with lidocaine 1% with epinephrine 1:100,000.",
+        "Local anaesthesia with adrenaline.",
+        "Bupivacaine 0.25% with adrenaline at the port sites.",
+        "Lignocaine/adrenaline to the wound.",
+        "Epinephrine 1:200,000 in the local infiltration.",
+    ],
+)
+def test_epinephrine_of_a_local_anaesthetic_is_not_a_vasopressor(text):
+    assert features_of(text)["medication_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Epinephrine infusion for septic shock.",
+        "Epinephrine 1:10,000 was given during the cardiac arrest.",
+        "Intramuscular adrenaline 1:1000 for anaphylaxis.",
+        "She received epinephrine and lidocaine during CPR.",
+    ],
+)
+def test_epinephrine_as_a_drug_still_counts(text):
+    assert features_of(text)["medication_count"] >= 1
+
+
+EXPORTED_NOTES = Path(__file__).parent / "data" / "exported_notes.jsonl"
+
+
+def test_exported_notes_have_the_counts_written_by_hand():
+    """Multi-section notes in exported style (comma-glued lines, section headers); each note's
+    expected counts were written by hand, with the reason, in the fixture."""
+    notes = [json.loads(line) for line in EXPORTED_NOTES.read_text(encoding="utf-8").splitlines()]
+    assert len(notes) == 5
+    frame = extract_features(
+        [note["text"] for note in notes], note_ids=[n["note_id"] for n in notes]
+    )
+    for note, (_, row) in zip(notes, frame.iterrows()):
+        expected = note["expected"]
+        got = {
+            "symptom_count": row["symptom_count"],
+            "medication_count": row["medication_count"],
+            "condition_severity": row["condition_severity"],
+            "deterioration_intensity": row["deterioration_intensity"],
+            "sentence_count": row["sentence_count"],
+        }
+        assert got == pytest.approx(
+            {
+                "symptom_count": expected["symptom_count"],
+                "medication_count": expected["medication_count"],
+                "condition_severity": min(expected["severity_hits"] / 3, 1.0),
+                "deterioration_intensity": min(expected["deterioration_hits"] / 5, 1.0),
+                "sentence_count": expected["sentence_count"],
+            }
+        ), note["note_id"]
 
 
 # --- counting, caps and scales ----------------------------------------------------------------

@@ -97,3 +97,14 @@ def test_a_malformed_vocabulary_is_a_pipeline_error_naming_the_problem(tmp_path,
     write_vocabulary(path, edit)
     with pytest.raises(PipelineError, match=message):
         load_vocabulary(path)
+
+
+def test_anaesthesia_keywords_must_name_keywords_of_the_families(tmp_path):
+    path = tmp_path / "vocabulary.toml"
+    write_vocabulary(path, lambda data: data["negation"].update(anaesthesia_keywords=["intubaton"]))
+    with pytest.raises(PipelineError, match="anaesthesia_keywords names intubaton, not a keyword"):
+        load_vocabulary(path)
+
+
+def test_the_packaged_anaesthesia_keywords_are_deterioration_keywords():
+    assert set(load_vocabulary().negation["anaesthesia_keywords"]) <= set(DETERIORATION_KEYWORDS)
