@@ -39,7 +39,7 @@ Negation (NegEx, Chapman et al. 2001, with the termination terms of ConText, Har
   (present) and the "no" negates diplopia and headache.
 
 Not current findings (ConText's historical and hypothetical contexts), kept out of the counts
-with the scope of a pre-negation: history ("history of sepsis", "h/o", "hx of", "former"; but
+with the scope of a pre-negation: history ("history of sepsis", "h/o", "hx of"; but
 not "a 3-day history of fever", the presenting illness) and hypotheses ("return if fever",
 "should she develop a rash", "in case of bleeding"). Nor do routine procedures count: in a
 stretch of a sentence between semicolons that mentions anaesthesia, intubation and mechanical

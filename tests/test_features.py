@@ -404,7 +404,7 @@ def test_negation_triggers_of_exported_notes(negated, affirmed, column):
         ("H/o seizures and syncope.", "Seizures and syncope.", "symptom_count"),
         ("Hx of seizures.", "Seizures.", "symptom_count"),
         ("Known history of sepsis, now febrile.", "Sepsis, now febrile.", "has_deterioration"),
-        ("Former steroid use.", "Steroid use.", "medication_count"),
+        ("History of steroid use.", "Steroid use.", "medication_count"),
     ],
 )
 def test_history_is_not_a_current_finding(historical, current, column):
@@ -806,3 +806,17 @@ def test_features_are_the_same_split_once_shared_or_over_several_processes():
     assert sentences == [split_sentences(t) for t in texts]
     pd.testing.assert_frame_equal(extract_features(texts, sentences=sentences), serial)
     pd.testing.assert_frame_equal(extract_features(texts, workers=2), serial)
+
+
+@pytest.mark.parametrize(
+    "sentence, symptoms",
+    [
+        ("Former smoker with cough and fever.", 2),
+        ("He has a history of asthma and now has shortness of breath.", 1),
+        ("History of sepsis and presents with fever.", 1),
+        ("History of hypertension, presents with chest pain and fever.", 2),
+        ("No fever and now has cough.", 1),
+    ],
+)
+def test_a_history_or_negation_ends_where_the_present_resumes(sentence, symptoms):
+    assert features_of(sentence)["symptom_count"] == symptoms
