@@ -133,6 +133,12 @@ def test_a_per_split_array_of_another_length_is_refused():
 def test_runs_alternate_and_rates_carry_exact_intervals():
     assert bench.schedule(2, "both") == [("null", 0), ("real", 0), ("null", 1), ("real", 1)]
     assert bench.schedule(2, "null") == [("null", 0), ("null", 1)]
+    assert bench.schedule(1, "both", k_null=3) == [
+        ("null", 0),
+        ("real", 0),
+        ("null", 1),
+        ("null", 2),
+    ]
 
     def record(kind, verdict, leak):
         return {
