@@ -99,9 +99,13 @@ def compare_over_seeds(
     def interval(values: np.ndarray) -> list[float]:
         return [float(v) for v in np.percentile(values, [tail, 100.0 - tail])]
 
+    # One set of seed draws per number of seeds, shared by every pair and model with that many:
+    # the pairing over seeds, and drawn once rather than per pair and metric.
+    draws = {n: seed_draw_weights(n, n_resamples, seed) for n in {len(s) for s in shared.values()}}
+
     def seed_mean(model: str, seeds: tuple[int, ...], metric: str) -> np.ndarray:
         stacked = np.stack([replicates[f"{model}@{s}"][metric] for s in seeds])
-        return np.einsum("rs,sr->r", seed_draw_weights(len(seeds), n_resamples, seed), stacked)
+        return np.einsum("rs,sr->r", draws[len(seeds)], stacked)
 
     results: dict = {"pairs": {}, "models": {}}
     for (a, b), seeds in shared.items():

@@ -126,6 +126,16 @@ class ExperimentConfig:
         """The seeds ``variant`` is trained with: every seed, or the main one only."""
         return self.seeds if variant in SEEDED_VARIANTS else (self.main_seed,)
 
+    def trainings(self, variants: Sequence[str] | None = None) -> list[tuple[str, int]]:
+        """Every (variant, seed) that trains a network, seed by seed in variant order; the
+        notes-zeroed control reuses the fused model's and trains none."""
+        return [
+            (variant, seed)
+            for seed in self.seeds
+            for variant in (variants or self.variants)
+            if variant in TRAINED_VARIANTS and seed in self.seeds_of(variant)
+        ]
+
 
 @dataclass
 class TrainedModel:
@@ -312,12 +322,7 @@ def run_experiment(
     )
     # The fused model first in each seed: it usually trains longest, so parallel workers finish
     # together; the order changes no result.
-    jobs = [
-        (variant, seed)
-        for seed in config.seeds
-        for variant in variants
-        if variant in TRAINED_VARIANTS and seed in config.seeds_of(variant)
-    ]
+    jobs = config.trainings(variants)
     workers = _worker_count(config, device, len(jobs))
     if workers > 1:
         trained = _train_in_parallel(inputs, jobs, config.training, workers, log, progress)

@@ -22,7 +22,7 @@ import torch
 from . import artifacts, report
 from .checkpoint import save_checkpoint
 from .cli import StageLog
-from .experiment import MAIN_MODEL, TRAINED_VARIANTS, ExperimentConfig, run_experiment
+from .experiment import MAIN_MODEL, ExperimentConfig, run_experiment
 from .multimodal_data import MultimodalData, load_multimodal_data
 from .resplits import run_resplits
 from .results import EvaluationSettings, build_results, predictions_table, recalibrate_models
@@ -120,11 +120,8 @@ def run_study(
         if data.meta.get("demo"):
             log.say("SYNTHETIC DEMO DATA - the numbers below are not clinical evidence.")
 
-    trainings = sum(
-        len(config.seeds_of(variant)) for variant in config.variants if variant in TRAINED_VARIANTS
-    )
     with log.stage(
-        f"Training {trainings} models ({len(config.variants)} variants, "
+        f"Training {len(config.trainings())} models ({len(config.variants)} variants, "
         f"{len(config.seeds)} seed(s))"
     ):
         experiment = run_experiment(
