@@ -11,9 +11,9 @@ import argparse
 import sys
 import time
 
-from multimodal_deterioration.linkage import LinkageRule
-from multimodal_deterioration.preparation import PreparationConfig
-from multimodal_deterioration.settings import default_of
+from multimodal_deterioration.base.settings import default_of
+from multimodal_deterioration.preparation.linkage import LinkageRule
+from multimodal_deterioration.preparation.run import PreparationConfig
 
 # ---- Defaults: the reference setup, declared once in the config dataclasses (--help prints ----
 # ---- the values). Assign a value here to change a default, e.g. SPLIT = "train[:1000]". -------
@@ -41,8 +41,12 @@ DEMO_PATIENTS = default_of(PreparationConfig, "demo_patients")  # --demo-patient
 
 
 def parse_args(argv) -> tuple[argparse.Namespace, PreparationConfig]:
-    from multimodal_deterioration.cli import add_common_flags, add_setting_flags, build_settings
-    from multimodal_deterioration.preparation import demo_linkage_columns
+    from multimodal_deterioration.base.cli import (
+        add_common_flags,
+        add_setting_flags,
+        build_settings,
+    )
+    from multimodal_deterioration.preparation.run import demo_linkage_columns
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -104,10 +108,10 @@ def parse_args(argv) -> tuple[argparse.Namespace, PreparationConfig]:
 
 def main(argv=None) -> int:
     args, config = parse_args(argv)
-    from multimodal_deterioration import artifacts
-    from multimodal_deterioration.cli import StageLog, print_footer, silence_library_progress
-    from multimodal_deterioration.devices import resolve_device
-    from multimodal_deterioration.preparation import next_command, prepare, print_summary
+    from multimodal_deterioration.base import artifacts
+    from multimodal_deterioration.base.cli import StageLog, print_footer, silence_library_progress
+    from multimodal_deterioration.base.devices import resolve_device
+    from multimodal_deterioration.preparation.run import next_command, prepare, print_summary
 
     started = time.perf_counter()
     if args.quiet:
@@ -122,7 +126,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from multimodal_deterioration.cli import run_cli
+    from multimodal_deterioration.base.cli import run_cli
 
     sys.exit(
         run_cli(

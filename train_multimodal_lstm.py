@@ -11,11 +11,11 @@ import argparse
 import sys
 import time
 
-from multimodal_deterioration.experiment import ExperimentConfig
-from multimodal_deterioration.results import EvaluationSettings
-from multimodal_deterioration.settings import default_of
-from multimodal_deterioration.study import StudyConfig
-from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.base.settings import default_of
+from multimodal_deterioration.evidence.results import EvaluationSettings
+from multimodal_deterioration.evidence.study import StudyConfig
+from multimodal_deterioration.learning.experiment import ExperimentConfig
+from multimodal_deterioration.learning.training import TrainingConfig
 
 # ---- Defaults: the reference setup, declared once in the config dataclasses (--help prints ----
 # ---- the values). Assign a value here to change a default, e.g. EPOCHS = 5 for a quick test. --
@@ -45,7 +45,11 @@ ABLATIONS_AUTO_LIMIT = default_of(StudyConfig, "ablations_auto_limit")  # --abla
 def parse_args(
     argv,
 ) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig, EvaluationSettings]:
-    from multimodal_deterioration.cli import add_common_flags, add_setting_flags, build_settings
+    from multimodal_deterioration.base.cli import (
+        add_common_flags,
+        add_setting_flags,
+        build_settings,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__)
     add_setting_flags(
@@ -111,10 +115,10 @@ def parse_args(
 
 def main(argv=None) -> int:
     args, study, experiment, evaluation = parse_args(argv)
-    from multimodal_deterioration import artifacts
-    from multimodal_deterioration.cli import StageLog, print_footer
-    from multimodal_deterioration.devices import resolve_device
-    from multimodal_deterioration.study import print_summary, run_study
+    from multimodal_deterioration.base import artifacts
+    from multimodal_deterioration.base.cli import StageLog, print_footer
+    from multimodal_deterioration.base.devices import resolve_device
+    from multimodal_deterioration.evidence.study import print_summary, run_study
 
     started = time.perf_counter()
     log = StageLog(enabled=not args.quiet)
@@ -126,7 +130,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from multimodal_deterioration.cli import run_cli
+    from multimodal_deterioration.base.cli import run_cli
 
     sys.exit(
         run_cli(

@@ -164,11 +164,11 @@ def generate(directory: Path, n_notes: int, n_stays: int, text_bytes: int) -> di
 
 def measure(directory: Path) -> dict:
     """The preparation script's stages up to the embedding step; runs in a fresh process."""
-    from multimodal_deterioration.features import extract_features
-    from multimodal_deterioration.linkage import LinkageRule
-    from multimodal_deterioration.notes import open_notes
-    from multimodal_deterioration.pairing import pair_notes_with_vitals
-    from multimodal_deterioration.vitals import load_vitals
+    from multimodal_deterioration.preparation.features import extract_features
+    from multimodal_deterioration.preparation.linkage import LinkageRule
+    from multimodal_deterioration.preparation.notes import open_notes
+    from multimodal_deterioration.preparation.pairing import pair_notes_with_vitals
+    from multimodal_deterioration.preparation.vitals import load_vitals
 
     seconds = {}
     started = time.perf_counter()

@@ -45,10 +45,14 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout, without i
 import numpy as np
 import torch
 
-from multimodal_deterioration import demo
-from multimodal_deterioration.artifacts import save_json
-from multimodal_deterioration.devices import DEVICE_CHOICES, resolve_device
-from multimodal_deterioration.embeddings import (
+from multimodal_deterioration.base.artifacts import save_json
+from multimodal_deterioration.base.devices import DEVICE_CHOICES, resolve_device
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.base.workers import available_cores
+from multimodal_deterioration.learning.model import DEFAULT_TEXT_DIM, ModelConfig, build_model
+from multimodal_deterioration.learning.training import TrainingConfig, train_model
+from multimodal_deterioration.preparation import demo
+from multimodal_deterioration.preparation.embeddings import (
     DEFAULT_MODEL,
     TEXT_STRATEGIES,
     EmbeddingModel,
@@ -57,11 +61,7 @@ from multimodal_deterioration.embeddings import (
     load_embedding_model,
     texts_to_encode,
 )
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.model import DEFAULT_TEXT_DIM, ModelConfig, build_model
-from multimodal_deterioration.text import split_notes
-from multimodal_deterioration.training import TrainingConfig, train_model
-from multimodal_deterioration.workers import available_cores
+from multimodal_deterioration.preparation.text import split_notes
 
 # Defaults: small enough for about two minutes on 2 CPU cores.
 EMBED_SIZES = "100,400"

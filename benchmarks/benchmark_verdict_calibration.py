@@ -57,11 +57,14 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout, without i
 import numpy as np
 from scipy.stats import binomtest
 
-from multimodal_deterioration.artifacts import read_npz, save_npz, sha256_of_file
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.multimodal_data import DELONG_MIN_PER_CLASS, load_multimodal_data
-from multimodal_deterioration.verdict import CLAIMS_A_GAIN, GAIN_VERDICTS
-from multimodal_deterioration.vitals import SPLITS
+from multimodal_deterioration.base.artifacts import read_npz, save_npz, sha256_of_file
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.contract.multimodal_data import (
+    DELONG_MIN_PER_CLASS,
+    load_multimodal_data,
+)
+from multimodal_deterioration.evidence.verdict import CLAIMS_A_GAIN, GAIN_VERDICTS
+from multimodal_deterioration.preparation.vitals import SPLITS
 
 # Verdicts that claim the notes add value: the 95% CI of the notes' gain lies above zero,
 # whether or not it clears --min-gain. Any verdict not in GAIN_VERDICTS is counted as not

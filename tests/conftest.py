@@ -24,7 +24,7 @@ def vitals_file(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def minilm():
-    from multimodal_deterioration.embeddings import load_embedding_model
+    from multimodal_deterioration.preparation.embeddings import load_embedding_model
 
     return load_embedding_model(device="cpu")
 

@@ -12,7 +12,8 @@ from types import ModuleType
 
 import numpy as np
 
-from multimodal_deterioration.experiment import (
+from multimodal_deterioration.contract.multimodal_data import MultimodalData, MultimodalSplit
+from multimodal_deterioration.learning.experiment import (
     BASELINE_MODEL,
     MAIN_MODEL,
     TRAINED_VARIANTS,
@@ -20,8 +21,7 @@ from multimodal_deterioration.experiment import (
     ExperimentConfig,
     TrainedModel,
 )
-from multimodal_deterioration.model import ModelConfig
-from multimodal_deterioration.multimodal_data import MultimodalData, MultimodalSplit
+from multimodal_deterioration.learning.model import ModelConfig
 
 SPLIT_SIZES = {"train": 120, "val": 80, "test": 100}
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.multimodal_data import load_multimodal_data
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.contract.multimodal_data import load_multimodal_data
 
 from helpers import REPO_ROOT, load_module, run_script
 

@@ -1,4 +1,4 @@
-"""Tests for multimodal_deterioration.bootstrap: each resample's metrics against scikit-learn
+"""Tests for multimodal_deterioration.evidence.bootstrap: each resample's metrics against scikit-learn
 on the same rows, the resampling's strata and groups, and the intervals' shape and behaviour."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, recall_score, roc_auc_score
 
-from multimodal_deterioration.bootstrap import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.bootstrap import (
     bootstrap_confidence_intervals,
     bootstrap_replicates,
     stratified_bootstrap_indices,
 )
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.evaluation import (
+from multimodal_deterioration.evidence.evaluation import (
     auprc,
     auroc,
     integrated_discrimination_improvement,

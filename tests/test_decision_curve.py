@@ -1,4 +1,4 @@
-"""Tests for multimodal_deterioration.decision_curve against independent references: counts
+"""Tests for multimodal_deterioration.evidence.decision_curve against independent references: counts
 worked by hand, a brute-force loop over rows, a published treat-all table, and the dcurves
 package (skipped when it is not installed)."""
 
@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from multimodal_deterioration.decision_curve import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.decision_curve import (
     DEFAULT_THRESHOLDS,
     better_ranges,
     decision_curve,
@@ -17,7 +18,6 @@ from multimodal_deterioration.decision_curve import (
     net_benefit,
     useful_ranges,
 )
-from multimodal_deterioration.errors import PipelineError
 
 # Ten rows, four with the outcome; p = 0.20 sits exactly on a threshold below.
 HAND_Y = np.array([1, 0, 1, 1, 0, 0, 1, 0, 0, 0])

@@ -1,4 +1,4 @@
-"""Specification of the synthetic demo cohort (multimodal_deterioration.demo).
+"""Specification of the synthetic demo cohort (multimodal_deterioration.preparation.demo).
 
 The demo must be a faithful stand-in for a user's inputs (the processed_data.npz contract with
 prediction times, and the AGBonnet/augmented-clinical-notes schema with chart times and
@@ -27,10 +27,10 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from multimodal_deterioration import demo
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.features import extract_features
-from multimodal_deterioration.vitals import load_vitals
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.preparation import demo
+from multimodal_deterioration.preparation.features import extract_features
+from multimodal_deterioration.preparation.vitals import load_vitals
 
 from helpers import REPO_ROOT
 
@@ -130,7 +130,7 @@ def test_notes_are_identical_across_processes_and_hash_seeds(tmp_path):
     expected = demo.write_demo_inputs(tmp_path / "here", n_patients=demo.MIN_PATIENTS, seed=5)
     script = (
         "import hashlib, sys\n"
-        "from multimodal_deterioration import demo\n"
+        "from multimodal_deterioration.preparation import demo\n"
         f"inputs = demo.write_demo_inputs(sys.argv[1], n_patients={demo.MIN_PATIENTS}, seed=5)\n"
         "print(hashlib.sha256(inputs.notes_path.read_bytes()).hexdigest())\n"
     )

@@ -4,8 +4,9 @@ import shutil
 import numpy as np
 import pytest
 
-from multimodal_deterioration import embeddings
-from multimodal_deterioration.embeddings import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.preparation import embeddings
+from multimodal_deterioration.preparation.embeddings import (
     DEFAULT_MODEL_SHA256,
     EmbeddingCache,
     embed_notes,
@@ -14,7 +15,6 @@ from multimodal_deterioration.embeddings import (
     split_into_chunks,
     truncation_summary,
 )
-from multimodal_deterioration.errors import PipelineError
 
 from helpers import NOTE_TEXTS
 
@@ -245,8 +245,8 @@ def test_tampered_packaged_weights_are_refused(tmp_path, monkeypatch):
 
 
 def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes(minilm):
-    from multimodal_deterioration.embeddings import default_batch_size, embed_notes
-    from multimodal_deterioration.text import split_notes
+    from multimodal_deterioration.preparation.embeddings import default_batch_size, embed_notes
+    from multimodal_deterioration.preparation.text import split_notes
 
     texts = NOTE_TEXTS
     for strategy in ("key-sentences", "chunk-mean"):
@@ -257,8 +257,8 @@ def test_embedding_from_sentences_split_once_equals_embedding_from_the_raw_notes
 
 
 def test_texts_chosen_over_several_processes_are_those_chosen_in_one(minilm):
-    from multimodal_deterioration.embeddings import texts_to_encode
-    from multimodal_deterioration.workers import NOTES_PER_TASK
+    from multimodal_deterioration.base.workers import NOTES_PER_TASK
+    from multimodal_deterioration.preparation.embeddings import texts_to_encode
 
     long_note = " ".join(CLINICAL)
     # several chunks; empty, blank and over-budget notes among them
@@ -356,7 +356,7 @@ def test_replacing_a_sharded_models_weights_in_place_gives_fresh_vectors(tmp_pat
 
 
 def test_the_fingerprint_is_the_same_before_and_after_encoding(minilm):
-    from multimodal_deterioration.embeddings import model_fingerprint
+    from multimodal_deterioration.preparation.embeddings import model_fingerprint
 
     minilm.encoder.encode(["fever " * 400])  # sets the tokenizer's truncation and padding
     assert model_fingerprint(minilm.encoder) == minilm.fingerprint

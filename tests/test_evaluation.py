@@ -1,4 +1,4 @@
-"""Tests for multimodal_deterioration.evaluation, each against an independent reference:
+"""Tests for multimodal_deterioration.evidence.evaluation, each against an independent reference:
 scikit-learn, naive re-implementations written here from the definitions, or published values
 (pROC's DeLong results on its aSAH data set)."""
 
@@ -22,9 +22,9 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from multimodal_deterioration.bootstrap import bootstrap_replicates
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.evaluation import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.bootstrap import bootstrap_replicates
+from multimodal_deterioration.evidence.evaluation import (
     CLUSTERED_DELONG_METHOD,
     DELONG_METHOD,
     DeLongResult,

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from multimodal_deterioration.cli import INTERRUPTED_EXIT_STATUS
-from multimodal_deterioration.experiment import (
+from multimodal_deterioration.base.cli import INTERRUPTED_EXIT_STATUS
+from multimodal_deterioration.contract.multimodal_data import save_multimodal_data
+from multimodal_deterioration.learning.experiment import (
     SEEDED_VARIANTS,
     ExperimentConfig,
     run_experiment,
 )
-from multimodal_deterioration.multimodal_data import save_multimodal_data
-from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.learning.training import TrainingConfig
 
 from helpers import REPO_ROOT, fake_data
 

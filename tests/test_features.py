@@ -1,4 +1,4 @@
-"""Specification of the keyword + negation clinical features (multimodal_deterioration.features)."""
+"""Specification of the keyword + negation clinical features (multimodal_deterioration.preparation.features)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.features import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.base.workers import NOTES_PER_TASK
+from multimodal_deterioration.preparation.features import (
     NEGATION_LIST_ITEM_WORDS,
     NEGATION_WINDOW_WORDS,
     extract_features,
 )
-from multimodal_deterioration.text import split_notes, split_sentences
-from multimodal_deterioration.vocabulary import (
+from multimodal_deterioration.preparation.text import split_notes, split_sentences
+from multimodal_deterioration.preparation.vocabulary import (
     DETERIORATION_KEYWORDS,
     MEDICATION_KEYWORDS,
     SEVERITY_KEYWORDS,
     SYMPTOM_KEYWORDS,
 )
-from multimodal_deterioration.workers import NOTES_PER_TASK
 
 from helpers import NOTE_TEXTS
 

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.linkage import LinkageRule, describe_linkage, link_by_id
-from multimodal_deterioration.multimodal_data import aggregate_embeddings
-from multimodal_deterioration.pairing import pair_by_id
-from multimodal_deterioration.timestamps import parse_times
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.base.timestamps import parse_times
+from multimodal_deterioration.contract.multimodal_data import aggregate_embeddings
+from multimodal_deterioration.preparation.linkage import LinkageRule, describe_linkage, link_by_id
+from multimodal_deterioration.preparation.pairing import pair_by_id
 
 PREDICTION = "2130-01-02 08:00:00"
 ONE_SPLIT_EMPTY = {"val": np.array(["nobody-v"]), "test": np.array(["nobody-t"])}

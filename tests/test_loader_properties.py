@@ -14,9 +14,9 @@ import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.multimodal_data import load_multimodal_data
-from multimodal_deterioration.vitals import load_vitals
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.contract.multimodal_data import load_multimodal_data
+from multimodal_deterioration.preparation.vitals import load_vitals
 
 SPLITS = ("train", "val", "test")
 DTYPES = ("float32", "float64", "int64", "bool", "object", "str")

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.model import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.learning.model import (
     MODEL_KINDS,
     ModelConfig,
     MultiModalLSTM,

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.notes import load_notes, open_notes
-from multimodal_deterioration.timestamps import parse_times, require_comparable
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.base.timestamps import parse_times, require_comparable
+from multimodal_deterioration.preparation.notes import load_notes, open_notes
 
 from helpers import (
     MISSING_TIME_SPELLINGS,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.pairing import NO_NOTE, pair, pair_by_id, pool_sizes
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.preparation.pairing import NO_NOTE, pair, pair_by_id, pool_sizes
 
 SIZES = {"train": 70, "val": 15, "test": 15}
 
@@ -113,7 +113,7 @@ def test_a_repeated_note_id_without_times_is_refused_not_silently_reduced_to_one
 
 
 def test_one_note_methods_refuse_the_linked_notes_options():
-    from multimodal_deterioration.linkage import LinkageRule
+    from multimodal_deterioration.preparation.linkage import LinkageRule
 
     with pytest.raises(PipelineError, match="only to notes linked to samples by id.*'random'"):
         pair(SIZES, 100, "random", rule=LinkageRule(aggregation="last"))
@@ -127,7 +127,7 @@ def test_id_pairing_with_no_match_is_an_error_that_shows_both_formats():
 
 
 def test_pairing_never_sees_labels_so_permuting_them_changes_nothing(tmp_path):
-    from multimodal_deterioration.vitals import load_vitals
+    from multimodal_deterioration.preparation.vitals import load_vitals
 
     from helpers import make_vitals
 

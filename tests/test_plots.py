@@ -1,4 +1,4 @@
-"""Specification of the thesis figures (multimodal_deterioration.plots).
+"""Specification of the thesis figures (multimodal_deterioration.evidence.plots).
 
 Every plotting function writes ``<stem>.png`` at 300 dpi and ``<stem>.pdf``, atomically (no
 temporary files left behind, nothing half-written under a final name), and its legend shows the
@@ -19,8 +19,8 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from multimodal_deterioration import plots
-from multimodal_deterioration.decision_curve import decision_curve
+from multimodal_deterioration.evidence import plots
+from multimodal_deterioration.evidence.decision_curve import decision_curve
 
 MODEL_LABELS = ("Multimodal: AUROC 0.861 [0.80, 0.91]", "Vital-only: AUROC 0.774 [0.70, 0.84]")
 

@@ -1,4 +1,4 @@
-"""Tests for multimodal_deterioration.recalibration against independent references: a
+"""Tests for multimodal_deterioration.evidence.recalibration against independent references: a
 maximum-likelihood fit with scipy, scikit-learn's IsotonicRegression and brier_score_loss, and
 data miscalibrated by construction with known slope and intercept."""
 
@@ -14,8 +14,8 @@ from scipy.special import expit, logit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.recalibration import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.evidence.recalibration import (
     RECALIBRATION_METHODS,
     Calibrator,
     fit_calibrator,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from multimodal_deterioration.report import controls_interpretation, main_finding
-from multimodal_deterioration.results import control_summary
-from multimodal_deterioration.verdict import (
+from multimodal_deterioration.evidence.report import controls_interpretation, main_finding
+from multimodal_deterioration.evidence.results import control_summary
+from multimodal_deterioration.evidence.verdict import (
     ATTRIBUTIONS,
     LEAK_RETAINED_FRACTION,
     attribute_gain,
@@ -286,7 +286,7 @@ def report_inputs(pairing: dict) -> dict:
 
 
 def test_the_limitations_say_timing_was_checked_only_when_it_was():
-    from multimodal_deterioration.report import limitations
+    from multimodal_deterioration.evidence.report import limitations
 
     checked = limitations(report_inputs(linked_pairing(True)))
     assert "only notes charted at or before each sample's prediction time" in checked
@@ -296,8 +296,8 @@ def test_the_limitations_say_timing_was_checked_only_when_it_was():
 
 
 def test_pairing_warnings_reach_the_results_and_the_report():
-    from multimodal_deterioration.report import limitations
-    from multimodal_deterioration.results import describe_pairing
+    from multimodal_deterioration.evidence.report import limitations
+    from multimodal_deterioration.evidence.results import describe_pairing
 
     warning = "3 note(s) are linked to samples in more than one split"
     pairing = linked_pairing(True, [warning])
@@ -312,14 +312,14 @@ def test_pairing_warnings_reach_the_results_and_the_report():
 
 
 def test_random_pairing_has_no_linkage_description():
-    from multimodal_deterioration.results import describe_pairing
+    from multimodal_deterioration.evidence.results import describe_pairing
 
     described = describe_pairing({"pairing": {"method": "random", "seed": 1, "warnings": []}})
     assert described["description"] is None and described["clinically_linked"] is False
 
 
 def test_the_methods_state_how_much_note_text_the_model_input_cut():
-    from multimodal_deterioration.report import truncation_sentence
+    from multimodal_deterioration.evidence.report import truncation_sentence
 
     truncation = {
         "strategy": "key-sentences",

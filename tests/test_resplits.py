@@ -3,11 +3,11 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.experiment import ExperimentConfig, run_experiment
-from multimodal_deterioration.multimodal_data import MultimodalData, MultimodalSplit
-from multimodal_deterioration.resplits import resplit, run_resplits
-from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.contract.multimodal_data import MultimodalData, MultimodalSplit
+from multimodal_deterioration.evidence.resplits import resplit, run_resplits
+from multimodal_deterioration.learning.experiment import ExperimentConfig, run_experiment
+from multimodal_deterioration.learning.training import TrainingConfig
 
 CPU = torch.device("cpu")
 SPLITS = ("train", "val", "test")

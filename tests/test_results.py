@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 import torch
 
-from multimodal_deterioration import evaluation
-from multimodal_deterioration.checkpoint import load_checkpoint, save_checkpoint
-from multimodal_deterioration.decision_curve import net_benefit
-from multimodal_deterioration.experiment import (
+from multimodal_deterioration.evidence import evaluation
+from multimodal_deterioration.evidence.decision_curve import net_benefit
+from multimodal_deterioration.evidence.recalibration import fit_calibrator
+from multimodal_deterioration.evidence.results import EvaluationSettings, build_results
+from multimodal_deterioration.learning.checkpoint import load_checkpoint, save_checkpoint
+from multimodal_deterioration.learning.experiment import (
     CONTROL_MODELS,
     ExperimentConfig,
     permute_text,
     run_experiment,
 )
-from multimodal_deterioration.recalibration import fit_calibrator
-from multimodal_deterioration.results import EvaluationSettings, build_results
-from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.learning.training import TrainingConfig
 
 from helpers import fake_data, fake_experiment, fake_predictions
 

@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import torch
 
-from multimodal_deterioration.experiment import ExperimentConfig
-from multimodal_deterioration.report import FIGURE_STEMS
-from multimodal_deterioration.resplits import run_resplits
-from multimodal_deterioration.results import EvaluationSettings, build_results
-from multimodal_deterioration.results_schema import GainVerdict, Results, ResultsFile
-from multimodal_deterioration.settings import as_record
-from multimodal_deterioration.study import OUTPUT_FILES, StudyConfig
-from multimodal_deterioration.tables import CSV_FILENAME, TEX_FILENAME
-from multimodal_deterioration.training import TrainingConfig
-from multimodal_deterioration.verdict import GAIN_VERDICTS
+from multimodal_deterioration.base.settings import as_record
+from multimodal_deterioration.evidence.report import FIGURE_STEMS
+from multimodal_deterioration.evidence.resplits import run_resplits
+from multimodal_deterioration.evidence.results import EvaluationSettings, build_results
+from multimodal_deterioration.evidence.results_schema import GainVerdict, Results, ResultsFile
+from multimodal_deterioration.evidence.study import OUTPUT_FILES, StudyConfig
+from multimodal_deterioration.evidence.tables import CSV_FILENAME, TEX_FILENAME
+from multimodal_deterioration.evidence.verdict import GAIN_VERDICTS
+from multimodal_deterioration.learning.experiment import ExperimentConfig
+from multimodal_deterioration.learning.training import TrainingConfig
 
 from helpers import fake_data, fake_experiment, fake_predictions
 

@@ -8,14 +8,14 @@ from types import ModuleType
 
 import pytest
 
-from multimodal_deterioration.cli import flag_of
-from multimodal_deterioration.experiment import ExperimentConfig
-from multimodal_deterioration.linkage import LinkageRule
-from multimodal_deterioration.preparation import PreparationConfig
-from multimodal_deterioration.results import EvaluationSettings
-from multimodal_deterioration.settings import SettingError, as_record, default_of
-from multimodal_deterioration.study import StudyConfig
-from multimodal_deterioration.training import TrainingConfig
+from multimodal_deterioration.base.cli import flag_of
+from multimodal_deterioration.base.settings import SettingError, as_record, default_of
+from multimodal_deterioration.evidence.results import EvaluationSettings
+from multimodal_deterioration.evidence.study import StudyConfig
+from multimodal_deterioration.learning.experiment import ExperimentConfig
+from multimodal_deterioration.learning.training import TrainingConfig
+from multimodal_deterioration.preparation.linkage import LinkageRule
+from multimodal_deterioration.preparation.run import PreparationConfig
 
 from helpers import REPO_ROOT, load_module
 

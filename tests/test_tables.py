@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from multimodal_deterioration import evaluation
-from multimodal_deterioration.results import (
+from multimodal_deterioration.evidence import evaluation
+from multimodal_deterioration.evidence.results import (
     DISPLAY_NAMES,
     EvaluationSettings,
     build_results,
 )
-from multimodal_deterioration.tables import (
+from multimodal_deterioration.evidence.tables import (
     CSV_FILENAME,
     TEX_FILENAME,
     latex_escape,

@@ -1,4 +1,4 @@
-"""Specification of sentence splitting and keyword matching (multimodal_deterioration.text)."""
+"""Specification of sentence splitting and keyword matching (multimodal_deterioration.preparation.text)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 
-from multimodal_deterioration import text
-from multimodal_deterioration.text import (
+from multimodal_deterioration.preparation import text
+from multimodal_deterioration.preparation.text import (
     KEYWORD_PATTERN,
     has_clinical_keyword,
     keyword_of,
@@ -105,7 +105,7 @@ def test_split_sentences_needs_no_nltk_data(tmp_path):
         "def refuse(*args, **kwargs):\n"
         "    raise LookupError('NLTK data must not be needed')\n"
         "nltk.data.load = nltk.data.find = refuse\n"
-        "from multimodal_deterioration.text import split_sentences\n"
+        "from multimodal_deterioration.preparation.text import split_sentences\n"
         "print(split_sentences('Seen by Dr. Smith. No fever.'))\n"
     )
     env = {**os.environ, "NLTK_DATA": str(empty), "HOME": str(tmp_path)}

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.timestamps import DATETIME, parse_times, require_comparable
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.base.timestamps import DATETIME, parse_times, require_comparable
 
 MICROSECONDS = 10**6
 

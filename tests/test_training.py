@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
-from multimodal_deterioration import training
-from multimodal_deterioration.devices import resolve_device
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.model import ModelConfig, build_model
-from multimodal_deterioration.training import (
+from multimodal_deterioration.base.devices import resolve_device
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.learning import training
+from multimodal_deterioration.learning.model import ModelConfig, build_model
+from multimodal_deterioration.learning.training import (
     EarlyStopping,
     GraphedEpochs,
     TrainingConfig,

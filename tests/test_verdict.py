@@ -5,14 +5,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from multimodal_deterioration.cli import StageLog
-from multimodal_deterioration.experiment import ExperimentConfig
-from multimodal_deterioration.multimodal_data import save_multimodal_data
-from multimodal_deterioration.results import EvaluationSettings
-from multimodal_deterioration.settings import SettingError
-from multimodal_deterioration.study import StudyConfig, run_study
-from multimodal_deterioration.training import TrainingConfig
-from multimodal_deterioration.verdict import (
+from multimodal_deterioration.base.cli import StageLog
+from multimodal_deterioration.base.settings import SettingError
+from multimodal_deterioration.contract.multimodal_data import save_multimodal_data
+from multimodal_deterioration.evidence.results import EvaluationSettings
+from multimodal_deterioration.evidence.study import StudyConfig, run_study
+from multimodal_deterioration.evidence.verdict import (
     ATTRIBUTIONS,
     CLAIMS_A_GAIN,
     GAIN_VERDICTS,
@@ -21,6 +19,8 @@ from multimodal_deterioration.verdict import (
     gain_verdict,
     leak_suspected,
 )
+from multimodal_deterioration.learning.experiment import ExperimentConfig
+from multimodal_deterioration.learning.training import TrainingConfig
 
 from helpers import null_notes_data
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.vitals import load_vitals
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.preparation.vitals import load_vitals
 
 from helpers import make_vitals
 

@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from multimodal_deterioration.errors import PipelineError
-from multimodal_deterioration.vocabulary import (
+from multimodal_deterioration.base.errors import PipelineError
+from multimodal_deterioration.preparation.vocabulary import (
     CLINICAL_KEYWORDS,
     DETERIORATION_KEYWORDS,
     KEYWORD_FAMILY_NAMES,
