@@ -25,7 +25,7 @@ from ..learning.experiment import (
     SHUFFLED_CONTROL,
     Experiment,
 )
-from ..learning.model import build_model, count_parameters
+from ..learning.model import build_model, count_parameters, describe_architecture
 from ..preparation.linkage import describe_linkage
 from . import evaluation
 from .bootstrap import (
@@ -247,6 +247,9 @@ def build_results(
     results["controls"] = control_summary(results, list(models))
     results["model_parameters"] = {
         name: count_parameters(build_model(model.model_config)) for name, model in models.items()
+    }
+    results["architecture"] = {
+        name: describe_architecture(model.model_config) for name, model in models.items()
     }
     results["training"] = {
         name: {

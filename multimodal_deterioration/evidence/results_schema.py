@@ -521,6 +521,24 @@ class TrainingOutcome(TypedDict):
     stopped_early: bool
 
 
+class Architecture(TypedDict):
+    """``architecture.<model>``: the network's configuration (``kind``, ``n_vital_features``,
+    ``text_dim``, ``lstm_hidden``, ``lstm_layers``, ``dropout``) and its layer widths:
+    ``vital_projection`` (LSTM output to the vital features, None without vitals),
+    ``text_projection`` (note embedding to the text features, None without text) and ``head``
+    (the features entering the classifier down to the one logit)."""
+
+    kind: str
+    n_vital_features: int
+    text_dim: int
+    lstm_hidden: int
+    lstm_layers: int
+    dropout: float
+    vital_projection: list[int] | None
+    text_projection: list[int] | None
+    head: list[int]
+
+
 class Results(TypedDict):
     """What :func:`multimodal_deterioration.evidence.results.build_results` returns.
 
@@ -538,7 +556,9 @@ class Results(TypedDict):
     own class: ``data``, ``pairing``, ``metrics`` (per model), ``decision_curve``,
     ``confidence_intervals`` (per model and per ``<a>_minus_<b>`` difference), ``bootstrap``,
     ``statistics``, ``comparisons``, ``added_value``, ``seeds``, ``controls``, ``model_parameters`` (trainable
-    parameters per model) and ``training`` (per trained model).
+    parameters per model), ``architecture`` (per model: its :class:`ModelConfig` fields and
+    layer widths, from which the report's methods paragraph is written) and ``training`` (per
+    trained model).
     """
 
     model: str
@@ -571,6 +591,7 @@ class Results(TypedDict):
     seeds: SeedSummary
     controls: ControlsRun | ControlsNotRun
     model_parameters: dict[str, int]
+    architecture: dict[str, Architecture]
     training: dict[str, TrainingOutcome]
 
 

@@ -184,6 +184,25 @@ def build_model(config: ModelConfig) -> nn.Module:
     return _MODEL_CLASSES[config.kind](config)
 
 
+def describe_architecture(config: ModelConfig) -> dict[str, Any]:
+    """The layer widths of ``config``'s network, pathway by pathway (None for a pathway the
+    model does not have), for the results and the methods paragraph.
+
+    >>> describe_architecture(ModelConfig("vital_only", 6))["head"]
+    [32, 16, 1]
+    """
+    vital = config.kind != "text_only"
+    text = config.kind != "vital_only"
+    head_in = VITAL_PROJECTION_WIDTHS[-1] * vital + TEXT_PROJECTION_WIDTHS[-1] * text
+    hidden = FUSION_HEAD_WIDTHS if config.kind == "multimodal" else UNIMODAL_HEAD_WIDTHS
+    return {
+        **config.to_dict(),
+        "vital_projection": [config.lstm_hidden, *VITAL_PROJECTION_WIDTHS] if vital else None,
+        "text_projection": [config.text_dim, *TEXT_PROJECTION_WIDTHS] if text else None,
+        "head": [head_in, *hidden, 1],
+    }
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
