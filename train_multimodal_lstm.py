@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import fields
 
 from multimodal_deterioration.base.settings import default_of
 from multimodal_deterioration.evidence.results import EvaluationSettings
-from multimodal_deterioration.evidence.study import StudyConfig
+from multimodal_deterioration.evidence.study import FILE_SETTINGS, StudyConfig
 from multimodal_deterioration.learning.experiment import ExperimentConfig
 from multimodal_deterioration.learning.training import TrainingConfig
 
@@ -42,14 +43,8 @@ ABLATIONS = default_of(StudyConfig, "ablations_setting")  # --ablations: auto | 
 ABLATIONS_AUTO_LIMIT = default_of(StudyConfig, "ablations_auto_limit")  # --ablations-auto-limit
 
 
-def parse_args(
-    argv,
-) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig, EvaluationSettings]:
-    from multimodal_deterioration.base.cli import (
-        add_common_flags,
-        add_setting_flags,
-        build_settings,
-    )
+def build_parser() -> argparse.ArgumentParser:
+    from multimodal_deterioration.base.cli import add_common_flags, add_setting_flags
 
     parser = argparse.ArgumentParser(description=__doc__)
     add_setting_flags(
@@ -103,27 +98,93 @@ def parse_args(
         "ablations_auto_limit": ABLATIONS_AUTO_LIMIT,
     }
     add_setting_flags(parser, StudyConfig, study_flags, list(study_flags))
+    parser.add_argument(
+        "--evaluate-only",
+        metavar="DIR",
+        default=None,
+        help="train nothing: rebuild the results, report, tables and figures from the "
+        "predictions a previous run saved in DIR (predictions.parquet) with this command's "
+        "evaluation settings (--bootstrap, --min-gain, --recalibration, --baseline-auroc); "
+        "writes into DIR unless --out-dir is given; the data file must be the one trained on",
+    )
+    return parser
+
+
+def parse_args(
+    argv,
+) -> tuple[argparse.Namespace, StudyConfig, ExperimentConfig, EvaluationSettings]:
+    from multimodal_deterioration.base.cli import build_settings
+
+    parser = build_parser()
     args = parser.parse_args(argv)
+    args.given = flags_given(argv)
+    if args.evaluate_only is not None:
+        refused = sorted(args.given - evaluate_only_flags())
+        if refused:
+            parser.error(
+                f"{', '.join(refused)}: changes what is trained, and --evaluate-only trains "
+                "nothing; drop it to evaluate the saved run, or train again without --evaluate-only"
+            )
     if args.seed is not None and args.seeds is not None:
         parser.error("give --seed or --seeds, not both")
     seeds = tuple(args.seeds or ([args.seed] if args.seed is not None else SEEDS))
-    training = build_settings(parser, TrainingConfig, args, seed=seeds[0])
+    training = build_settings(parser, TrainingConfig, args)
     experiment = build_settings(parser, ExperimentConfig, args, training=training, seeds=seeds)
     evaluation = build_settings(parser, EvaluationSettings, args, progress=not args.quiet)
     return args, build_settings(parser, StudyConfig, args), experiment, evaluation
 
 
+def evaluate_only_flags() -> set[str]:
+    """What --evaluate-only accepts: the evaluation settings, where the files are, how to run."""
+    from multimodal_deterioration.base.cli import flag_of
+
+    evaluation = {flag_of(EvaluationSettings, field.name) for field in fields(EvaluationSettings)}
+    files = {flag_of(StudyConfig, name) for name in FILE_SETTINGS}
+    running = {"--evaluate-only", "--out-dir", "--device", "--quiet", "--debug"}
+    return evaluation | files | running | {flag_of(ExperimentConfig, "train_workers")}
+
+
+def flags_given(argv) -> set[str]:
+    """The flags written on the command line (not taken from their defaults), by their first
+    long name; abbreviations count as the flag they stand for."""
+    probe = build_parser()
+    flags = {}
+    # argparse has no public list of a parser's actions; _actions is the documented-by-use one.
+    for action in probe._actions:
+        if action.option_strings and action.dest != "help":
+            flags[action.dest] = action.option_strings[-1]
+            action.default = argparse.SUPPRESS
+    given = probe.parse_args(sys.argv[1:] if argv is None else argv)
+    return {flags[dest] for dest in vars(given)}
+
+
 def main(argv=None) -> int:
     args, study, experiment, evaluation = parse_args(argv)
+    from pathlib import Path
+
     from multimodal_deterioration.base import artifacts
-    from multimodal_deterioration.base.cli import StageLog, print_footer
+    from multimodal_deterioration.base.cli import StageLog, flag_of, print_footer
     from multimodal_deterioration.base.devices import resolve_device
-    from multimodal_deterioration.evidence.study import print_summary, run_study
+    from multimodal_deterioration.evidence.study import evaluate_saved_run, run_study
+    from multimodal_deterioration.evidence.summary import print_summary
 
     started = time.perf_counter()
     log = StageLog(enabled=not args.quiet)
-    out_dir = artifacts.ensure_output_dir(args.out_dir)
-    outcome = run_study(study, experiment, evaluation, out_dir, resolve_device(args.device), log)
+    if args.evaluate_only is None:
+        out_dir = artifacts.ensure_output_dir(args.out_dir)
+        device = resolve_device(args.device)
+        outcome = run_study(study, experiment, evaluation, out_dir, device, log)
+    else:
+        run_dir = Path(args.evaluate_only)
+        out_dir = artifacts.ensure_output_dir(
+            args.out_dir if "--out-dir" in args.given else run_dir
+        )
+        files = {
+            name: getattr(study, name)
+            for name in FILE_SETTINGS
+            if flag_of(StudyConfig, name) in args.given
+        }
+        outcome = evaluate_saved_run(run_dir, files, evaluation, out_dir, log)
     print_summary(outcome.results)
     print_footer(log, time.perf_counter() - started, outcome.written)
     return 0

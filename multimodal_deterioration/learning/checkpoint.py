@@ -68,6 +68,25 @@ def save_checkpoint(
     return write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
+def recalibrated_checkpoint(
+    source: str | os.PathLike, destination: str | os.PathLike, calibrator: Calibrator | None
+) -> Path:
+    """Write ``source``'s checkpoint to ``destination`` (atomically; it may be the same file)
+    with ``calibrator`` in place of the one it holds: what an evaluation of saved predictions
+    with another recalibration method changes in a checkpoint."""
+    source = Path(source)
+    require_readable_file(source, "checkpoint", "train a model with train_multimodal_lstm.py")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True)
+    except NOT_A_CHECKPOINT as error:
+        raise PipelineError(
+            f"{source} is not a checkpoint written by train_multimodal_lstm.py "
+            f"({type(error).__name__}: {first_line(error)})"
+        ) from error
+    payload["calibrator"] = calibrator.to_dict() if calibrator else None
+    return write_atomically(destination, lambda tmp: torch.save(payload, tmp))
+
+
 @dataclass
 class LoadedModel:
     network: torch.nn.Module
