@@ -111,10 +111,11 @@ def main(argv=None) -> int:
     from multimodal_deterioration.base import artifacts
     from multimodal_deterioration.base.cli import StageLog, print_footer, silence_library_progress
     from multimodal_deterioration.base.devices import resolve_device
+    from multimodal_deterioration.base.progress import shows_progress_bars
     from multimodal_deterioration.preparation.run import next_command, prepare, print_summary
 
     started = time.perf_counter()
-    if args.quiet:
+    if args.quiet or not shows_progress_bars():
         silence_library_progress()
     log = StageLog(enabled=not args.quiet)
     out_dir = artifacts.ensure_output_dir(args.out_dir)

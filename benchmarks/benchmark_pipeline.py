@@ -439,7 +439,6 @@ def one_epoch(
         epochs=1,
         patience=1,
         batch_size=args.train_batch_size,
-        seed=SEED,
         cuda_graph=variant == TRAINING_VARIANTS[2],
     )
     torch.manual_seed(SEED)
@@ -448,7 +447,7 @@ def one_epoch(
     if variant == TRAINING_VARIANTS[0]:
         dataloader_epoch(model, train, val, config, device)
     else:
-        train_model(model, train, val, config, device, log=None, progress=False)
+        train_model(model, train, val, config, device, seed=SEED, log=None, progress=False)
     return end_case(device, started), n_val
 
 

@@ -397,6 +397,6 @@ def test_a_single_time_step_is_legal_input_that_trains_and_predicts(tmp_path):
     )
     network = build_model(ModelConfig("multimodal", n_vital_features=6, text_dim=4))
     config = TrainingConfig(epochs=1, patience=1)
-    train_model(network, train, val, config, torch.device("cpu"), log=None, progress=False)
+    train_model(network, train, val, config, torch.device("cpu"), seed=42, log=None, progress=False)
     probabilities = predict_proba(network, val[0], val[1], torch.device("cpu"))
     assert probabilities.shape == (8,) and np.isfinite(probabilities).all()

@@ -12,7 +12,9 @@ import torch
 
 from multimodal_deterioration.base.cli import INTERRUPTED_EXIT_STATUS
 from multimodal_deterioration.contract.multimodal_data import save_multimodal_data
+from multimodal_deterioration.learning import experiment as experiment_module
 from multimodal_deterioration.learning.experiment import (
+    DEFAULT_SEEDS,
     SEEDED_VARIANTS,
     ExperimentConfig,
     run_experiment,
@@ -22,14 +24,18 @@ from multimodal_deterioration.learning.training import TrainingConfig
 from helpers import REPO_ROOT, fake_data
 
 
-def small_experiment(workers: int, ablations: bool = True):
-    config = ExperimentConfig(
+def small_config(workers: int, ablations: bool = True) -> ExperimentConfig:
+    return ExperimentConfig(
         training=TrainingConfig(epochs=2, batch_size=16),
         seeds=(3, 4),
         ablations=ablations,
         train_workers=workers,
     )
-    return run_experiment(fake_data(), config, torch.device("cpu"), log=None, progress=False)
+
+
+def small_experiment(workers: int, ablations: bool = True, log=None):
+    config = small_config(workers, ablations)
+    return run_experiment(fake_data(), config, torch.device("cpu"), log=log, progress=False)
 
 
 def test_training_in_worker_processes_gives_the_sequential_results_exactly():
@@ -53,6 +59,31 @@ def test_the_verdicts_variants_train_with_every_seed_and_text_only_with_the_main
         assert list(experiment.by_seed(name)) == [3, 4]
     assert list(experiment.by_seed("text_only")) == [3]
     assert experiment.models is experiment.runs[3]
+
+
+def test_each_training_is_given_its_seed_by_the_experiment(monkeypatch):
+    given = []
+    real_train_model = experiment_module.train_model
+
+    def recording(*args, seed, **kwargs):
+        given.append(seed)
+        return real_train_model(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(experiment_module, "train_model", recording)
+    small_experiment(1, ablations=False)
+    assert given == [seed for _, seed in small_config(1, ablations=False).trainings()]
+    assert ExperimentConfig().seeds == DEFAULT_SEEDS == (42, 43, 44, 45, 46)
+
+
+def test_trainings_log_one_line_per_epoch_or_one_per_training_in_workers():
+    trainings = len(small_config(1, ablations=False).trainings())
+    lines: list[str] = []
+    small_experiment(1, ablations=False, log=lines.append)
+    assert sum(" epoch   " in line for line in lines) == trainings * 2  # "epoch   1/2"
+    assert sum("restored epoch" in line for line in lines) == trainings
+    lines.clear()
+    small_experiment(2, ablations=False, log=lines.append)
+    assert len(lines) == trainings and all("restored epoch" in line for line in lines)
 
 
 def test_the_shuffled_notes_network_is_trained_even_without_the_other_controls():

@@ -94,6 +94,19 @@ def test_the_package_api_applies_the_same_ranges_as_the_flags():
         PreparationConfig(batch_size=0)
 
 
+def test_the_training_seeds_are_one_setting_of_the_experiment():
+    seed_settings = [
+        (config_class.__name__, field.name)
+        for config_class in SCRIPT_SETTINGS["train_multimodal_lstm.py"]
+        for field in dataclasses.fields(config_class)
+        if field.name in ("seed", "seeds")
+    ]
+    assert seed_settings == [("ExperimentConfig", "seeds")]
+    script = load_script("train_multimodal_lstm.py")
+    assert script.parse_args(["--seed", "7"])[2].seeds == (7,)
+    assert script.parse_args(["--seeds", "7", "8"])[2].seeds == (7, 8)
+
+
 def test_the_run_record_holds_the_parsed_settings_as_declared():
     _, study, experiment, evaluation = load_script("train_multimodal_lstm.py").parse_args(
         ["--epochs", "3", "--min-gain", "0.02"]

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -11,14 +12,13 @@ from sklearn.metrics import roc_auc_score
 
 from multimodal_deterioration.base.devices import resolve_device
 from multimodal_deterioration.base.errors import PipelineError
-from multimodal_deterioration.learning import training
+from multimodal_deterioration.learning import epochs
+from multimodal_deterioration.learning.epochs import GraphedEpochs, make_optimizer
 from multimodal_deterioration.learning.model import ModelConfig, build_model
 from multimodal_deterioration.learning.training import (
     EarlyStopping,
-    GraphedEpochs,
     TrainingConfig,
     VitalStandardizer,
-    make_optimizer,
     positive_class_weight,
     predict_proba,
     seed_everything,
@@ -31,6 +31,9 @@ FEATURES = 6
 TEXT_DIM = 384
 # 65 = two full batches of 32 plus a single-sample final batch, which must train fine.
 TRAIN_SAMPLES = 65
+# The training seed of tests/data/training_reference_history.json, and of any test that does not
+# compare seeds.
+SEED = 42
 
 
 def make_split(n, seed, text_shift=0.0, positive_every=2, flip_labels=False):
@@ -49,8 +52,9 @@ def fresh_model(seed=0, kind="multimodal"):
     return build_model(ModelConfig(kind, FEATURES))
 
 
-def train_quietly(model, train, val, **config):
-    return train_model(model, train, val, TrainingConfig(**config), CPU, log=None, progress=False)
+def train_quietly(model, train, val, seed=SEED, **config):
+    config = TrainingConfig(**config)
+    return train_model(model, train, val, config, CPU, seed=seed, log=None, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +248,7 @@ def test_training_logs_one_line_per_epoch_plus_a_summary(small):
         val,
         TrainingConfig(epochs=2),
         CPU,
+        seed=SEED,
         description="fused",
         log=lines.append,
         progress=False,
@@ -251,6 +256,27 @@ def test_training_logs_one_line_per_epoch_plus_a_summary(small):
     assert len(lines) == 3
     assert lines[0].startswith("fused epoch   1/2") and "val AUROC" in lines[0]
     assert "restored epoch" in lines[-1]
+
+
+def test_printed_to_a_log_file_training_writes_plain_lines_and_no_bar(small, capsys):
+    """Under pytest, as in a batch job, stdout and stderr are not a terminal."""
+    train, val = small
+    config = TrainingConfig(epochs=2)
+    train_model(fresh_model(), train, val, config, CPU, seed=SEED, description="fused")
+    out, err = capsys.readouterr()
+    assert err == "" and "\r" not in out
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("fused epoch   1/2  train loss")
+    assert lines[1].startswith("fused epoch   2/2  train loss")
+    assert lines[2].startswith("fused: ran all 2 epochs; restored epoch")
+
+
+def test_the_seed_is_given_to_each_training_not_a_training_setting(small):
+    """The experiment's seeds are the one seed setting; train_model takes a training's seed."""
+    assert "seed" not in {field.name for field in dataclasses.fields(TrainingConfig)}
+    with pytest.raises(TypeError, match="seed"):
+        train_model(fresh_model(), *small, TrainingConfig(epochs=1), CPU, log=None)
 
 
 def test_keyboard_interrupt_propagates(small):
@@ -261,7 +287,14 @@ def test_keyboard_interrupt_propagates(small):
 
     with pytest.raises(KeyboardInterrupt):
         train_model(
-            fresh_model(), train, val, TrainingConfig(epochs=2), CPU, log=interrupt, progress=False
+            fresh_model(),
+            train,
+            val,
+            TrainingConfig(epochs=2),
+            CPU,
+            seed=SEED,
+            log=interrupt,
+            progress=False,
         )
 
 
@@ -276,9 +309,9 @@ def test_baselines_train_through_the_same_routine(small, kind):
 def test_training_runs_on_cuda(small):
     train, val = small
     model = fresh_model()
-    result = train_model(
-        model, train, val, TrainingConfig(epochs=2), torch.device("cuda"), log=None, progress=False
-    )
+    cuda = torch.device("cuda")
+    config = TrainingConfig(epochs=2)
+    result = train_model(model, train, val, config, cuda, seed=SEED, log=None, progress=False)
     assert all(t.device.type == "cpu" for t in result.best_state_dict.values())
     probabilities = predict_proba(model, val[0], val[1], torch.device("cuda"))
     assert roc_auc_score(val[2], probabilities) == pytest.approx(result.best_val_auroc)
@@ -290,7 +323,7 @@ def one_epoch_both_ways(train, monkeypatch):
     config = TrainingConfig()
     split = (train[0], train[1], train[2].astype(np.float32))
     pos_weight = torch.tensor([positive_class_weight(train[2])], dtype=torch.float32)
-    real_step, outcomes = training.training_step, []
+    real_step, outcomes = epochs.training_step, []
     for graphed in (False, True):
         calls = []
 
@@ -298,18 +331,18 @@ def one_epoch_both_ways(train, monkeypatch):
             _calls.append(args[2].shape[0])
             return real_step(*args, **kwargs)
 
-        monkeypatch.setattr(training, "training_step", counted_step)
+        monkeypatch.setattr(epochs, "training_step", counted_step)
         model = fresh_model()
         optimizer = make_optimizer(model, config, CPU)
         seed_everything(7)
         order = torch.Generator().manual_seed(3)
         if graphed:
-            epochs = GraphedEpochs(model, optimizer, split, pos_weight, config, CPU, capture=False)
-            loss = epochs.run_epoch(order)
-        else:
-            loss = training._train_one_epoch(
-                model, optimizer, split, pos_weight, config, order, CPU
+            graphed_epochs = GraphedEpochs(
+                model, optimizer, split, pos_weight, config, CPU, capture=False
             )
+            loss = graphed_epochs.run_epoch(order)
+        else:
+            loss = epochs.train_one_epoch(model, optimizer, split, pos_weight, config, order, CPU)
         outcomes.append((loss, calls, model.state_dict()))
     return outcomes
 
@@ -341,7 +374,7 @@ def test_cuda_graph_training_matches_eager_cuda_training(separable):
         model = fresh_model()
         config = TrainingConfig(epochs=3, cuda_graph=graph)
         results[graph] = train_model(
-            model, train, val, config, torch.device("cuda"), log=None, progress=False
+            model, train, val, config, torch.device("cuda"), seed=SEED, log=None, progress=False
         )
     for graphed, eager in zip(results[True].history, results[False].history):
         assert graphed.train_loss == pytest.approx(eager.train_loss, rel=1e-3)

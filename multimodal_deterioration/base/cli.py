@@ -1,5 +1,8 @@
 """What both scripts share at the command line: flags built from the declared settings, the
-common flags, error handling, interrupts, stage timing and the closing footer."""
+common flags, error handling, interrupts, stage timing and the closing footer.
+
+Output is for people at a terminal and for log files alike: a stage header is one line, and
+progress bars (:mod:`multimodal_deterioration.base.progress`) are drawn only at a terminal."""
 
 from __future__ import annotations
 
@@ -136,14 +139,16 @@ def add_common_flags(parser: argparse.ArgumentParser, out_dir: str, device: str)
         "--quiet",
         action="store_true",
         help="no progress bars (ours or the libraries') or stage headers; errors and the summary "
-        "only",
+        "only. Bars are drawn only at a terminal: output sent to a file gets plain lines",
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
 
 
 def silence_library_progress() -> None:
     """Turn off the progress bars of the Hugging Face libraries (e.g. transformers' "Loading
-    weights"), which ignore our --quiet."""
+    weights"), which ignore our --quiet and redraw into a log file as they would at a terminal;
+    call it under --quiet and wherever ours are not drawn
+    (:func:`multimodal_deterioration.base.progress.shows_progress_bars`)."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     import datasets
     import transformers

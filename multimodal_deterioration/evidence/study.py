@@ -333,7 +333,11 @@ def write_checkpoint(
         experiment.standardizer,
         results["metrics"][MAIN_MODEL]["at_validation_threshold"]["threshold"],
         experiment.config.training,
-        extra={"data_sha256": results["run"]["data_sha256"], "feature_names": data.feature_names},
+        extra={
+            "seed": main_model.seed,
+            "data_sha256": results["run"]["data_sha256"],
+            "feature_names": data.feature_names,
+        },
         calibrator=calibrator,
     )
 

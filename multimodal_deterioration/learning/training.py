@@ -2,7 +2,8 @@
 
 Weighted BCE (``pos_weight`` = negatives/positives of the training split), Adam, gradient
 clipping, and early stopping with checkpoint selection on validation AUROC. With the same seed
-the numbers are identical on CPU.
+the numbers are identical on CPU. One epoch's steps (eager, or replayed from a CUDA graph) are
+in :mod:`multimodal_deterioration.learning.epochs`.
 """
 
 from __future__ import annotations
@@ -18,29 +19,26 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..base.errors import PipelineError
+from ..base.progress import line_writer, progress_bar
 from ..base.settings import check_settings, setting
+from .epochs import GraphedEpochs, Split, make_optimizer, train_one_epoch
 
 # Batch size for inference only; it affects speed and memory, not the result. On CUDA the whole
 # validation split usually fits one batch, which saves launches.
 PREDICTION_BATCH_SIZE = 512
 CUDA_PREDICTION_BATCH_SIZE = 8192
-# Eager steps on a side stream before a CUDA graph is captured, so that the optimizer's state and
-# the libraries' workspaces exist before capture (PyTorch's "whole network capture" recipe).
-CUDA_GRAPH_WARMUP_STEPS = 3
 
 # Population std of a constant feature comes out as floating-point residue (~1e-14 relative to
 # the mean), not exactly zero; anything this small relative to the feature's scale is constant.
 CONSTANT_FEATURE_RELATIVE_STD = 1e-9
 
-Split = tuple[np.ndarray, np.ndarray, np.ndarray]
-
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Optimisation settings; the defaults are the reference setup."""
+    """Optimisation settings; the defaults are the reference setup. The seed is not one of them:
+    each training gets its own (``ExperimentConfig.seeds``, passed to :func:`train_model`)."""
 
     epochs: int = setting(30, "maximum epochs per model", minimum=1)
     patience: int = setting(
@@ -49,7 +47,6 @@ class TrainingConfig:
     batch_size: int = setting(32, "training batch size", minimum=1)
     learning_rate: float = setting(1e-3, "Adam learning rate", above=0)
     grad_clip: float = setting(1.0, "gradient norm clipping", above=0)
-    seed: int = 42
     # At batch 32 an eager CUDA step is mostly kernel-launch overhead.
     cuda_graph: bool = setting(
         True,
@@ -247,184 +244,6 @@ def _probabilities(logits: torch.Tensor) -> np.ndarray:
     return torch.sigmoid(logits.double()).numpy()
 
 
-def training_step(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    vitals: torch.Tensor,
-    text: torch.Tensor,
-    labels: torch.Tensor,
-    pos_weight: torch.Tensor,
-    grad_clip: float,
-) -> torch.Tensor:
-    """One optimisation step on one batch; returns the batch's mean loss, left on its device.
-
-    The eager loop runs this, and the CUDA graph is a capture of exactly this call.
-    """
-    logits = model(vitals, text)
-    loss = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=pos_weight)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    return loss
-
-
-def _train_one_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    split: Split,
-    pos_weight: torch.Tensor,
-    config: TrainingConfig,
-    generator: torch.Generator,
-    device: torch.device,
-) -> float:
-    """One pass over shuffled batches; returns the mean training loss per sample."""
-    model.train()
-    vitals, text, labels = (torch.as_tensor(array) for array in split)
-    order = torch.randperm(labels.shape[0], generator=generator)
-    total_loss = 0.0
-    for start in range(0, labels.shape[0], config.batch_size):
-        batch = order[start : start + config.batch_size]
-        loss = training_step(
-            model,
-            optimizer,
-            vitals[batch].to(device, non_blocking=True),
-            text[batch].to(device, non_blocking=True),
-            labels[batch].to(device, non_blocking=True),
-            pos_weight,
-            config.grad_clip,
-        )
-        total_loss += loss.item() * batch.shape[0]
-    return total_loss / labels.shape[0]
-
-
-class GraphedEpochs:
-    """Training epochs whose full batches replay one captured CUDA graph of ``training_step``.
-
-    The training split lives on the device; each step gathers its batch into fixed input
-    buffers by index and replays the graph, so a step costs three gathers and one launch instead
-    of the hundreds of small kernels of an eager LSTM step. The batch order comes from the same
-    generator as the eager loop's, every sample is seen once per epoch, and the last, partial
-    batch runs ``training_step`` eagerly, as on the CPU. With ``capture=False`` every full batch
-    runs eagerly through the same buffers (how capture is tested without a GPU, and the path
-    taken if capture fails).
-    """
-
-    def __init__(
-        self,
-        model: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        split: Split,
-        pos_weight: torch.Tensor,
-        config: TrainingConfig,
-        device: torch.device,
-        capture: bool = True,
-        log: Callable[[str], None] | None = None,
-    ) -> None:
-        self.model, self.optimizer, self.config, self.device = model, optimizer, config, device
-        self.pos_weight, self.capture, self.log = pos_weight, capture, log
-        self.vitals, self.text, self.labels = (torch.as_tensor(array).to(device) for array in split)
-        size = min(config.batch_size, self.labels.shape[0])
-        self.batch = (
-            torch.empty((size, *self.vitals.shape[1:]), device=device),
-            torch.empty((size, *self.text.shape[1:]), device=device),
-            torch.empty((size,), device=device),
-        )
-        self.graph = None
-        self.graph_loss: torch.Tensor | None = None
-        self.eager_steps = 0
-
-    def run_epoch(self, generator: torch.Generator) -> float:
-        """One pass over shuffled batches; returns the mean training loss per sample."""
-        self.model.train()
-        n = self.labels.shape[0]
-        order = torch.randperm(n, generator=generator).to(self.device)
-        total = torch.zeros((), dtype=torch.float64, device=self.device)
-        full = n - n % self.config.batch_size
-        for start in range(0, full, self.config.batch_size):
-            loss = self._full_batch(order[start : start + self.config.batch_size])
-            total += loss.detach().double() * self.config.batch_size
-        if full < n:
-            index = order[full:]
-            loss = training_step(
-                self.model,
-                self.optimizer,
-                self.vitals[index],
-                self.text[index],
-                self.labels[index],
-                self.pos_weight,
-                self.config.grad_clip,
-            )
-            total += loss.detach().double() * index.shape[0]
-        return total.item() / n
-
-    def _full_batch(self, index: torch.Tensor) -> torch.Tensor:
-        for source, buffer in zip((self.vitals, self.text, self.labels), self.batch):
-            torch.index_select(source, 0, index, out=buffer)
-        if self.graph is not None:
-            self.graph.replay()
-            return self.graph_loss
-        if self.capture and self.eager_steps >= CUDA_GRAPH_WARMUP_STEPS:
-            if self._capture():
-                self.graph.replay()
-                return self.graph_loss
-        self.eager_steps += 1
-        return self._eager_step()
-
-    def _eager_step(self) -> torch.Tensor:
-        if not self.capture:
-            return training_step(
-                self.model, self.optimizer, *self.batch, self.pos_weight, self.config.grad_clip
-            )
-        # Warm-up steps run on a side stream, as capture requires.
-        side = torch.cuda.Stream(self.device)
-        side.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(side):
-            loss = training_step(
-                self.model, self.optimizer, *self.batch, self.pos_weight, self.config.grad_clip
-            )
-        torch.cuda.current_stream(self.device).wait_stream(side)
-        return loss
-
-    def _capture(self) -> bool:
-        """Capture ``training_step`` on the current buffers; False (and eager from then on) if
-        this GPU or library build cannot."""
-        graph = torch.cuda.CUDAGraph()
-        try:
-            self.optimizer.zero_grad(set_to_none=True)
-            with torch.cuda.graph(graph):
-                self.graph_loss = training_step(
-                    self.model,
-                    self.optimizer,
-                    *self.batch,
-                    self.pos_weight,
-                    self.config.grad_clip,
-                )
-        except RuntimeError as error:
-            self.capture, self.graph_loss = False, None
-            if self.log is not None:
-                self.log(
-                    f"CUDA graph capture failed ({str(error).splitlines()[0]}); "
-                    "training continues eagerly"
-                )
-            return False
-        self.graph = graph
-        return True
-
-
-def make_optimizer(model: nn.Module, config: TrainingConfig, device: torch.device):
-    """Adam as in the reference; on CUDA, capturable for graphs, else fused (fewer launches).
-
-    The same algorithm in every case; on CPU exactly ``torch.optim.Adam(params, lr)``.
-    """
-    params = model.parameters()
-    if device.type != "cuda":
-        return torch.optim.Adam(params, lr=config.learning_rate)
-    if config.cuda_graph:
-        return torch.optim.Adam(params, lr=config.learning_rate, capturable=True)
-    return torch.optim.Adam(params, lr=config.learning_rate, fused=True)
-
-
 def _validation_auroc(y: np.ndarray, probabilities: np.ndarray) -> float:
     """AUROC, or NaN when the model produced non-finite outputs (it diverged)."""
     if not np.isfinite(probabilities).all():
@@ -439,71 +258,102 @@ def train_model(
     config: TrainingConfig,
     device: torch.device,
     *,
+    seed: int,
     description: str = "model",
     log: Callable[[str], None] | None = print,
     progress: bool = True,
 ) -> TrainingResult:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
-    ``train`` and ``val`` are ``(X_vital (N,T,F) standardised, X_text (N,D), y (N,))``. Seed torch
-    before building the model as well if the initial weights must repeat.
+    ``train`` and ``val`` are ``(X_vital (N,T,F) standardised, X_text (N,D), y (N,))``. ``seed``
+    fixes the batch order and the dropout draws; seed torch before building the model as well if
+    the initial weights must repeat. ``log`` gets one line per epoch and one when training ends
+    (``None``: silence); ``progress`` shows a bar over the epochs where one can be drawn.
     """
     train = _checked_split(train, "training")
     val = _checked_split(val, "validation")
-    seed_everything(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    model.to(device)
-    optimizer = make_optimizer(model, config, device)
+    seed_everything(seed)
+    generator = torch.Generator().manual_seed(seed)
     pos_weight = torch.tensor([positive_class_weight(train[2])], dtype=torch.float32)
-    device_pos_weight = pos_weight.to(device)
-    graphed = None
-    if device.type == "cuda" and config.cuda_graph:
-        graphed = GraphedEpochs(model, optimizer, train, device_pos_weight, config, device, log=log)
-    prediction_batch = (
-        CUDA_PREDICTION_BATCH_SIZE if device.type == "cuda" else PREDICTION_BATCH_SIZE
-    )
-    val_labels = torch.as_tensor(val[2])
+    emit = line_writer(log)
+    run_epoch = _epoch_runner(model, train, pos_weight, config, device, emit)
     stopper = EarlyStopping(config.patience)
-    # print would tear the progress bar; tqdm.write prints above it.
-    emit = tqdm.write if log is print else log
-
     history: list[EpochRecord] = []
     best_state: dict[str, torch.Tensor] | None = None
     # Whether the patience rule fired, also when it fires at the last allowed epoch: counting
     # epochs run would call that "ran all epochs" and hide that training had plateaued.
     stopped_early = False
-    with tqdm(
-        range(1, config.epochs + 1),
-        desc=f"training {description}",
-        unit="epoch",
-        disable=not progress,
-    ) as epochs:
-        for epoch in epochs:
-            if graphed is not None:
-                train_loss = graphed.run_epoch(generator)
-            else:
-                train_loss = _train_one_epoch(
-                    model, optimizer, train, device_pos_weight, config, generator, device
-                )
-            val_logits = _predict_logits(model, val[0], val[1], device, prediction_batch)
-            val_loss = F.binary_cross_entropy_with_logits(
-                val_logits, val_labels, pos_weight=pos_weight
-            ).item()
-            val_auroc = _validation_auroc(val[2], _probabilities(val_logits))
+    epochs = range(1, config.epochs + 1)
+    with progress_bar(
+        epochs, enabled=progress, desc=f"training {description}", unit="epoch"
+    ) as bar:
+        for epoch in bar:
+            train_loss = run_epoch(generator)
+            val_loss, val_auroc = _validation_scores(model, val, pos_weight, device)
             history.append(EpochRecord(epoch, train_loss, val_loss, val_auroc))
             stop = stopper.update(epoch, val_auroc)
             if stopper.best_epoch == epoch:
-                best_state = {
-                    key: value.detach().to("cpu", copy=True)
-                    for key, value in model.state_dict().items()
-                }
-            epochs.set_postfix(val_auroc=f"{val_auroc:.4f}", best=f"{stopper.best_score:.4f}")
+                best_state = _copy_to_cpu(model.state_dict())
+            bar.set_postfix(val_auroc=f"{val_auroc:.4f}", best=f"{stopper.best_score:.4f}")
             if emit is not None:
                 emit(_epoch_summary(description, history[-1], config.epochs, stopper))
             if stop:
                 stopped_early = True
                 break
+    _restore_best_epoch(model, best_state, description)
+    if emit is not None:
+        emit(_closing_summary(description, config, stopper, stopped_early))
+    return TrainingResult(
+        best_state_dict=best_state,
+        best_epoch=stopper.best_epoch,
+        best_val_auroc=stopper.best_score,
+        history=history,
+        stopped_early=stopped_early,
+    )
 
+
+def _epoch_runner(
+    model: nn.Module,
+    train: Split,
+    pos_weight: torch.Tensor,
+    config: TrainingConfig,
+    device: torch.device,
+    log: Callable[[str], None] | None,
+) -> Callable[[torch.Generator], float]:
+    """Put ``model`` on ``device`` and give it its optimizer; return the call that trains one
+    epoch in the batch order of the generator it is given and returns the mean training loss:
+    the replay of a CUDA graph on CUDA (unless ``config.cuda_graph`` is off), else the eager
+    loop."""
+    model.to(device)
+    optimizer = make_optimizer(model, config, device)
+    device_pos_weight = pos_weight.to(device)
+    if device.type == "cuda" and config.cuda_graph:
+        graphed = GraphedEpochs(model, optimizer, train, device_pos_weight, config, device, log=log)
+        return graphed.run_epoch
+    return lambda generator: train_one_epoch(
+        model, optimizer, train, device_pos_weight, config, generator, device
+    )
+
+
+def _validation_scores(
+    model: nn.Module, val: Split, pos_weight: torch.Tensor, device: torch.device
+) -> tuple[float, float]:
+    """The validation split's weighted loss (the training loss's ``pos_weight``) and AUROC."""
+    batch_size = CUDA_PREDICTION_BATCH_SIZE if device.type == "cuda" else PREDICTION_BATCH_SIZE
+    logits = _predict_logits(model, val[0], val[1], device, batch_size)
+    labels = torch.as_tensor(val[2])
+    loss = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=pos_weight).item()
+    return loss, _validation_auroc(val[2], _probabilities(logits))
+
+
+def _copy_to_cpu(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {key: value.detach().to("cpu", copy=True) for key, value in state_dict.items()}
+
+
+def _restore_best_epoch(
+    model: nn.Module, best_state: dict[str, torch.Tensor] | None, description: str
+) -> None:
+    """Load the best epoch's weights and leave ``model`` in eval mode."""
     if best_state is None:
         raise PipelineError(
             f"training {description} gave non-finite predictions in every epoch; "
@@ -511,22 +361,19 @@ def train_model(
         )
     model.load_state_dict(best_state)
     model.eval()
-    if emit is not None:
-        reason = (
-            f"stopped early after {config.patience} epochs without improvement"
-            if stopped_early
-            else f"ran all {config.epochs} epochs"
-        )
-        emit(
-            f"{description}: {reason}; restored epoch {stopper.best_epoch} "
-            f"(val AUROC {stopper.best_score:.4f})"
-        )
-    return TrainingResult(
-        best_state_dict=best_state,
-        best_epoch=stopper.best_epoch,
-        best_val_auroc=stopper.best_score,
-        history=history,
-        stopped_early=stopped_early,
+
+
+def _closing_summary(
+    description: str, config: TrainingConfig, stopper: EarlyStopping, stopped_early: bool
+) -> str:
+    reason = (
+        f"stopped early after {config.patience} epochs without improvement"
+        if stopped_early
+        else f"ran all {config.epochs} epochs"
+    )
+    return (
+        f"{description}: {reason}; restored epoch {stopper.best_epoch} "
+        f"(val AUROC {stopper.best_score:.4f})"
     )
 
 
