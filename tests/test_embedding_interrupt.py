@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from multimodal_deterioration.base.cli import INTERRUPTED_EXIT_STATUS
-from multimodal_deterioration.preparation.embeddings import CACHE_DIR_NAME
+from multimodal_deterioration.preparation.embedding_cache import CACHE_DIR_NAME
 
 from helpers import NOTE_TEXTS, REPO_ROOT, make_vitals, note_records, run_script, write_jsonl
 

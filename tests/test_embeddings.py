@@ -6,9 +6,9 @@ import pytest
 
 from multimodal_deterioration.base.errors import PipelineError
 from multimodal_deterioration.preparation import embeddings
+from multimodal_deterioration.preparation.embedding_cache import EmbeddingCache
 from multimodal_deterioration.preparation.embeddings import (
     DEFAULT_MODEL_SHA256,
-    EmbeddingCache,
     embed_notes,
     load_embedding_model,
     select_key_sentences,

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from multimodal_deterioration.base import progress
 from multimodal_deterioration.base.errors import PipelineError
 from multimodal_deterioration.base.workers import NOTES_PER_TASK
-from multimodal_deterioration.preparation.features import (
+from multimodal_deterioration.preparation.features import extract_features
+from multimodal_deterioration.preparation.negation import (
     NEGATION_LIST_ITEM_WORDS,
     NEGATION_WINDOW_WORDS,
-    extract_features,
 )
 from multimodal_deterioration.preparation.text import split_notes, split_sentences
 from multimodal_deterioration.preparation.vocabulary import (
@@ -770,7 +771,10 @@ def test_non_ascii_text_works():
     assert row["sentence_count"] == 2
 
 
-def test_progress_bar_is_shown_only_when_asked(capsys):
+def test_progress_bar_is_shown_only_when_asked_and_at_a_terminal(capsys, monkeypatch):
+    extract_features(["Fever."], progress=True)
+    assert "Clinical features" not in capsys.readouterr().err  # pytest's stderr is no terminal
+    monkeypatch.setattr(progress, "is_terminal", lambda stream: True)
     extract_features(["Fever."], progress=False)
     assert "Clinical features" not in capsys.readouterr().err
     extract_features(["Fever."], progress=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from multimodal_deterioration.base.errors import PipelineError
 from multimodal_deterioration.base.timestamps import parse_times
-from multimodal_deterioration.contract.multimodal_data import aggregate_embeddings
+from multimodal_deterioration.preparation.assembly import aggregate_embeddings
 from multimodal_deterioration.preparation.linkage import LinkageRule, describe_linkage, link_by_id
 from multimodal_deterioration.preparation.pairing import pair_by_id
 

@@ -19,17 +19,15 @@ import numpy as np
 
 from ..base.artifacts import read_npz, save_npz
 from ..base.errors import PipelineError
-from ..preparation.linkage import SampleNotes
-from ..preparation.pairing import NO_NOTE, Pairing
-from ..preparation.vitals import (
+from .arrays import (
     SPLITS,
     VITAL_AXES,
-    Vitals,
-    load_vitals,
     read_feature_names,
     read_ids,
     read_labels,
+    read_labels_of_rows,
     read_real_array,
+    read_vital_sign_file,
 )
 
 # The axes of the note-embedding array, named in messages about its shape.
@@ -109,48 +107,6 @@ class MultimodalData:
                 )
 
 
-def assemble(
-    vitals: Vitals, embeddings: np.ndarray, pairing: Pairing, meta: dict
-) -> MultimodalData:
-    """Give every sample the aggregate of its notes' embeddings (a zero vector where it has none).
-
-    ``mean``: the L2-normalised mean of the notes' embeddings; ``last``: the most recent note's.
-    A single note's embedding is used as it is.
-    """
-    splits = {}
-    for name in SPLITS:
-        vital_split = vitals.splits[name]
-        sample_notes = pairing.notes[name]
-        text = aggregate_embeddings(embeddings, sample_notes, pairing.aggregation)
-        splits[name] = MultimodalSplit(
-            vital_split.X,
-            text,
-            vital_split.y,
-            sample_notes.most_recent(NO_NOTE),
-            vital_split.ids,
-            sample_notes.counts,
-        )
-    return MultimodalData(splits, meta, vitals.feature_names)
-
-
-def aggregate_embeddings(
-    embeddings: np.ndarray, sample_notes: SampleNotes, aggregation: str = "mean"
-) -> np.ndarray:
-    """One text vector per sample from its notes' rows of ``embeddings`` (see ``assemble``)."""
-    text = np.zeros((len(sample_notes), embeddings.shape[1]), dtype=np.float32)
-    counts = sample_notes.counts
-    latest = sample_notes.most_recent(NO_NOTE)
-    single = counts == 1 if aggregation == "mean" else counts > 0
-    text[single] = embeddings[latest[single]]
-    if aggregation == "mean":
-        for sample in np.flatnonzero(counts > 1):
-            rows = sample_notes.rows[sample_notes.indptr[sample] : sample_notes.indptr[sample + 1]]
-            mean = embeddings[rows].astype(np.float64).mean(axis=0)
-            norm = np.linalg.norm(mean)
-            text[sample] = mean / norm if norm > 0 else 0.0
-    return text
-
-
 def save_multimodal_data(path: str | os.PathLike, data: MultimodalData) -> Path:
     arrays: dict[str, np.ndarray] = {}
     for name, split in data.splits.items():
@@ -181,7 +137,7 @@ def load_multimodal_data(
     )
     labels = None
     if vitals_path is not None:
-        labels = {name: split.y for name, split in load_vitals(vitals_path).splits.items()}
+        labels = _labels_from_vitals_file(vitals_path)
     elif not any(f"y_{name}" in arrays for name in SPLITS):
         found = ", ".join(sorted(arrays)) or "none"
         raise PipelineError(
@@ -194,6 +150,21 @@ def load_multimodal_data(
     names = read_feature_names(arrays, path, splits["train"].X_vital.shape[2])
     labels_path = Path(vitals_path) if vitals_path is not None else path
     return MultimodalData(splits, _meta(arrays, path), names, labels_path)
+
+
+def _labels_from_vitals_file(vitals_path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """``y_{split}`` of the user's vital-sign file, for a data file in the reference layout;
+    checked against the rows of that file's ``X_{split}`` where it has one."""
+    vitals_path = Path(vitals_path)
+    arrays = read_vital_sign_file(vitals_path)
+    labels = {}
+    for name in SPLITS:
+        X = arrays.get(f"X_{name}")
+        if X is None or X.ndim == 0:
+            labels[name] = read_labels(arrays, vitals_path, name)
+        else:
+            labels[name] = read_labels_of_rows(arrays, vitals_path, name, len(X))
+    return labels
 
 
 def _split(arrays: dict, path: Path, name: str, labels: dict | None) -> MultimodalSplit:

@@ -9,10 +9,8 @@ so each strategy chooses text within that budget and counts, per note, the token
 fit (``EmbeddingResult.tokens_cut``, summarised by ``truncation_summary``): what a methods
 section says about the text is what was embedded.
 
-Encoded vectors are cached on disk one batch at a time (each batch an atomically written shard),
-keyed by a fingerprint of the loaded model (parameters, tokenizer, modules), text strategy and
-text. Killing a run loses at most the batch in flight; running the same command again encodes
-only what is missing, and an unchanged re-run encodes nothing.
+Encoded vectors go through the resumable cache of ``embedding_cache``: killing a run loses at
+most the batch in flight, and running the same command again encodes only what is missing.
 """
 
 from __future__ import annotations
@@ -20,20 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ..base.artifacts import save_npz, sha256_of_file
+from ..base.artifacts import sha256_of_file
 from ..base.errors import PipelineError, first_line
 from ..base.workers import in_worker_processes
+from .embedding_cache import EmbeddingCache, encode_through_cache
 from .text import has_clinical_keyword, split_sentences
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -57,7 +52,6 @@ DEFAULT_BATCH_SIZE = 64
 # (an NVIDIA H200, benchmark_pipeline.py, 2,000 notes). The batch size changes a vector only at
 # float32 rounding (padding changes the shapes the kernels see; up to 1.4e-7 on the demo notes).
 CUDA_BATCH_SIZE = 256
-CACHE_DIR_NAME = ".embedding_cache"
 
 
 @dataclass(frozen=True)
@@ -412,43 +406,6 @@ def truncation_summary(result: EmbeddingResult, model: EmbeddingModel, strategy:
     }
 
 
-class EmbeddingCache:
-    """Vectors on disk, one shard per encoded batch, keyed by the sha256 of the text.
-
-    One directory per model fingerprint and strategy: a model replaced under the same name or
-    path, or two models that share a weight file but not their tokenizer or pooling, never read
-    each other's vectors.
-    """
-
-    def __init__(self, root: str | os.PathLike, model: EmbeddingModel, strategy: str):
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", model.name).strip("-")[-40:]
-        self.directory = Path(root) / f"{slug}-{model.fingerprint[:16]}" / strategy
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def clear(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def load(self) -> dict[str, np.ndarray]:
-        vectors: dict[str, np.ndarray] = {}
-        for shard in sorted(self.directory.glob("shard-*.npz")):
-            try:
-                with np.load(shard, allow_pickle=False) as data:
-                    vectors.update(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-                continue  # a damaged shard is only a cache miss: its texts are encoded again
-        return vectors
-
-    def add(self, keys: list[str], vectors: np.ndarray) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        shard = (
-            self.directory / f"shard-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:20]}.npz"
-        )
-        save_npz(shard, compress=False, keys=np.array(keys), vectors=vectors.astype(np.float32))
-
-
 def embed_notes(
     texts: Sequence[str],
     model: EmbeddingModel,
@@ -470,37 +427,18 @@ def embed_notes(
     units = chosen.units
     unique_texts = list(dict.fromkeys(text for note_units in units for text in note_units))
     cache = EmbeddingCache(cache_dir, model, strategy) if cache_dir is not None else None
-    if cache is not None and force:
-        cache.clear()
-    known = cache.load() if cache is not None else {}
-    keys = {text: EmbeddingCache.key(text) for text in unique_texts}
-    # Encoded shortest first, so each batch holds texts of similar length and little padding:
-    # linked notes mix long admission notes with short progress notes, and in file order every
-    # batch was padded to its longest note (2.5x slower on the demo). Vectors are stored by text,
-    # so the order does not change which vector a note gets.
-    missing = sorted((text for text in unique_texts if keys[text] not in known), key=len)
-    cached = len(unique_texts) - len(missing)
-
-    with tqdm(total=len(missing), desc="embedding notes", unit="text", disable=not progress) as bar:
-        for start in range(0, len(missing), batch_size):
-            batch = missing[start : start + batch_size]
-            vectors = model.encoder.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-            )
-            batch_keys = [keys[text] for text in batch]
-            known.update(zip(batch_keys, vectors))
-            if cache is not None:
-                cache.add(batch_keys, vectors)
-            bar.update(len(batch))
-
+    vector_of, encoded_now = encode_through_cache(
+        unique_texts, model.encoder, cache, batch_size, force, progress
+    )
     vectors = np.zeros((len(units), model.dimension), dtype=np.float32)
     for row, note_units in enumerate(units):
         if not note_units:
             continue
         if len(note_units) == 1:  # the mean of one vector is that vector, bit for bit
-            pooled = known[keys[note_units[0]]]
+            pooled = vector_of[note_units[0]]
         else:
-            pooled = np.mean([known[keys[text]] for text in note_units], axis=0)
+            pooled = np.mean([vector_of[text] for text in note_units], axis=0)
         vectors[row] = pooled / max(np.linalg.norm(pooled), np.finfo(np.float32).tiny)
     empty = sum(1 for note_units in units if not note_units)
-    return EmbeddingResult(vectors, empty, len(missing), cached, chosen.tokens_cut)
+    cached = len(unique_texts) - encoded_now
+    return EmbeddingResult(vectors, empty, encoded_now, cached, chosen.tokens_cut)

@@ -207,6 +207,35 @@ def link_by_id(
             "vital-sign file"
         )
     splits = list(sample_ids)
+    sample_codes, candidates, codes, n_codes = _code_ids(sample_ids, note_ids)
+    keep, excluded_by_category = _exclude_categories(
+        candidates, codes, n_codes, rule, note_categories_of
+    )
+    rows, codes, times, untimed_per_code, window, query_times = _candidate_times(
+        candidates[keep], codes[keep], n_codes, rule, sample_codes, sample_times, note_times_of
+    )
+    lower_bounds = {s: query_times[s] - window for s in splits} if window is not None else {}
+    links = _SortedLinks.of(rows, codes, times, [*query_times.values(), *lower_bounds.values()])
+    notes, counts = {}, {}
+    for split in splits:
+        notes[split], counts[split] = links.eligible_for(
+            sample_codes[split].astype(np.int64),
+            query_times[split],
+            lower_bounds.get(split),
+            excluded_by_category,
+            untimed_per_code,
+        )
+    _refuse_when_no_note_is_eligible(counts)
+    _refuse_several_untimed_notes(counts, rule)
+    return Linkage(notes, counts, rule, tuple(_warnings(notes, counts, rule)))
+
+
+def _code_ids(
+    sample_ids: dict[str, np.ndarray], note_ids: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int]:
+    """Integer codes of the sample ids: each split's codes, the rows of the notes whose id is a
+    sample's (the candidates), their codes, and how many codes there are."""
+    splits = list(sample_ids)
     id_index = pd.Index(pd.unique(np.concatenate([sample_ids[s] for s in splits])))
     sample_codes = {split: id_index.get_indexer(sample_ids[split]) for split in splits}
     note_codes = id_index.get_indexer(pd.Index(note_ids, dtype=object))
@@ -218,68 +247,104 @@ def link_by_id(
             f"no sample id matches a note id (e.g. sample {example_sample!r}, note "
             f"{example_note!r}); check --id-column and that both use the same id format"
         )
-    codes = note_codes[candidates]
-    n_codes = len(id_index)
+    return sample_codes, candidates, note_codes[candidates], len(id_index)
 
+
+def _exclude_categories(
+    candidates: np.ndarray, codes: np.ndarray, n_codes: int, rule: LinkageRule, categories_of
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Which candidates rule 1 keeps, and per excluded category the notes it drops per code."""
     excluded_by_category: dict[str, np.ndarray] = {}
     keep = np.ones(len(candidates), dtype=bool)
     if rule.exclude_categories:
-        categories = np.array([normalise_category(c) for c in note_categories_of(candidates)])
+        categories = np.array([normalise_category(c) for c in categories_of(candidates)])
         for name in rule.exclude_categories:
             hit = keep & (categories == normalise_category(name))
             excluded_by_category[name] = np.bincount(codes[hit], minlength=n_codes)
             keep &= ~hit
+    return keep, excluded_by_category
 
-    rows, codes = candidates[keep], codes[keep]
-    untimed_per_code = np.zeros(n_codes, dtype=np.int64)
-    if rule.uses_times:
-        note_times = note_times_of(rows)
-        require_comparable(
-            note_times, next(iter(sample_times.values())), f"--time-column {rule.time_column}"
-        )
-        untimed_per_code = np.bincount(codes[note_times.missing], minlength=n_codes)
-        timed = ~note_times.missing
-        rows, codes, times = rows[timed], codes[timed], note_times.values[timed]
-        window = note_times.hours(rule.window_hours) if rule.window_hours is not None else None
-        query_times = {split: sample_times[split].values for split in splits}
-    else:
-        times, window = np.zeros(len(rows), dtype=np.int64), None
+
+def _candidate_times(
+    rows: np.ndarray,
+    codes: np.ndarray,
+    n_codes: int,
+    rule: LinkageRule,
+    sample_codes: dict[str, np.ndarray],
+    sample_times: dict[str, Timestamps] | None,
+    note_times_of,
+):
+    """Rule 2: the candidates with a chart time (rows, codes, times), the untimed notes per
+    code, the window in the times' unit (None without one) and each split's prediction times.
+    Without times in use, every note and every sample has time 0."""
+    if not rule.uses_times:
         query_times = {
-            split: np.zeros(len(sample_codes[split]), dtype=np.int64) for split in splits
+            split: np.zeros(len(codes_of_split), dtype=np.int64)
+            for split, codes_of_split in sample_codes.items()
         }
+        no_times = np.zeros(len(rows), dtype=np.int64)
+        return rows, codes, no_times, np.zeros(n_codes, dtype=np.int64), None, query_times
+    note_times = note_times_of(rows)
+    require_comparable(
+        note_times, next(iter(sample_times.values())), f"--time-column {rule.time_column}"
+    )
+    untimed_per_code = np.bincount(codes[note_times.missing], minlength=n_codes)
+    timed = ~note_times.missing
+    window = note_times.hours(rule.window_hours) if rule.window_hours is not None else None
+    query_times = {split: sample_times[split].values for split in sample_codes}
+    times = note_times.values[timed]
+    return rows[timed], codes[timed], times, untimed_per_code, window, query_times
 
-    # Times become ranks so that (id code, time) packs into one sortable int64 key.
-    lower_bounds = {s: query_times[s] - window for s in splits} if window is not None else {}
-    universe = np.unique(np.concatenate([times, *query_times.values(), *lower_bounds.values()]))
-    stride = len(universe) + 1
-    order = np.lexsort((rows, times, codes))
-    keys = codes[order].astype(np.int64) * stride + np.searchsorted(universe, times[order])
-    sorted_rows = rows[order]
 
-    notes, counts = {}, {}
-    for split in splits:
-        code = sample_codes[split].astype(np.int64)
-        group_start = np.searchsorted(keys, code * stride, side="left")
-        group_end = np.searchsorted(keys, (code + 1) * stride, side="left")
-        end = np.searchsorted(
-            keys, code * stride + np.searchsorted(universe, query_times[split]), "right"
+@dataclass(frozen=True)
+class _SortedLinks:
+    """The candidate notes sorted by (id code, chart time, row), each packed into one int64
+    key: ``code * stride + rank of its time``, so one ``searchsorted`` finds the notes of an id
+    up to a time (rules 3 and 4)."""
+
+    keys: np.ndarray  # sorted
+    rows: np.ndarray  # the note row of each key
+    universe: np.ndarray  # every time in play, sorted: a time's rank is its position here
+    stride: int
+
+    @classmethod
+    def of(
+        cls, rows: np.ndarray, codes: np.ndarray, times: np.ndarray, query_times: list
+    ) -> _SortedLinks:
+        universe = np.unique(np.concatenate([times, *query_times]))
+        stride = len(universe) + 1
+        order = np.lexsort((rows, times, codes))
+        keys = codes[order].astype(np.int64) * stride + np.searchsorted(universe, times[order])
+        return cls(keys, rows[order], universe, stride)
+
+    def position(self, code: np.ndarray, times: np.ndarray, side: str) -> np.ndarray:
+        return np.searchsorted(
+            self.keys, code * self.stride + np.searchsorted(self.universe, times), side
         )
-        start = group_start
-        if window is not None:
-            start = np.searchsorted(
-                keys, code * stride + np.searchsorted(universe, lower_bounds[split]), "left"
-            )
+
+    def eligible_for(
+        self,
+        code: np.ndarray,
+        prediction_times: np.ndarray,
+        lower_bounds: np.ndarray | None,
+        excluded_by_category: dict[str, np.ndarray],
+        untimed_per_code: np.ndarray,
+    ) -> tuple[SampleNotes, LinkCounts]:
+        """One split's eligible notes per sample (id ``code``), and the counts of its links."""
+        group_start = np.searchsorted(self.keys, code * self.stride, side="left")
+        group_end = np.searchsorted(self.keys, (code + 1) * self.stride, side="left")
+        end = self.position(code, prediction_times, "right")
+        start = group_start if lower_bounds is None else self.position(code, lower_bounds, "left")
         eligible = end - start
         indptr = np.concatenate([[0], np.cumsum(eligible)]).astype(np.int64)
         offsets = np.repeat(start - indptr[:-1], eligible) + np.arange(indptr[-1])
-        notes[split] = SampleNotes(indptr, sorted_rows[offsets].astype(np.int64))
         by_category = {
             name: int(per_code[code].sum()) for name, per_code in excluded_by_category.items()
         }
         after = int((group_end - end).sum())
         outside = int((start - group_start).sum())
         untimed = int(untimed_per_code[code].sum())
-        counts[split] = LinkCounts(
+        counts = LinkCounts(
             candidate_links=int(eligible.sum())
             + after
             + outside
@@ -293,23 +358,28 @@ def link_by_id(
             samples_without_eligible_note=int((eligible == 0).sum()),
             samples_with_several_notes=int((eligible > 1).sum()),
         )
+        return SampleNotes(indptr, self.rows[offsets].astype(np.int64)), counts
 
-    if not any(c.eligible_links for c in counts.values()):
-        excluded = {
-            "after the prediction time": sum(
-                c.notes_after_prediction_time for c in counts.values()
-            ),
-            "outside the window": sum(c.notes_outside_window for c in counts.values()),
-            "without a chart time": sum(c.notes_without_time for c in counts.values()),
-            "by category": sum(sum(c.notes_excluded_by_category.values()) for c in counts.values()),
-        }
-        reasons = ", ".join(f"{n} {why}" for why, n in excluded.items() if n)
-        raise PipelineError(
-            f"no note is eligible for any sample: every note-sample link by id was excluded "
-            f"({reasons}); check that --time-column and times_train/val/test hold the same "
-            "clock (e.g. both in MIMIC's shifted dates), --note-window-hours and "
-            "--exclude-category"
-        )
+
+def _refuse_when_no_note_is_eligible(counts: dict[str, LinkCounts]) -> None:
+    if any(c.eligible_links for c in counts.values()):
+        return
+    excluded = {
+        "after the prediction time": sum(c.notes_after_prediction_time for c in counts.values()),
+        "outside the window": sum(c.notes_outside_window for c in counts.values()),
+        "without a chart time": sum(c.notes_without_time for c in counts.values()),
+        "by category": sum(sum(c.notes_excluded_by_category.values()) for c in counts.values()),
+    }
+    reasons = ", ".join(f"{n} {why}" for why, n in excluded.items() if n)
+    raise PipelineError(
+        f"no note is eligible for any sample: every note-sample link by id was excluded "
+        f"({reasons}); check that --time-column and times_train/val/test hold the same "
+        "clock (e.g. both in MIMIC's shifted dates), --note-window-hours and "
+        "--exclude-category"
+    )
+
+
+def _refuse_several_untimed_notes(counts: dict[str, LinkCounts], rule: LinkageRule) -> None:
     several = sum(c.samples_with_several_notes for c in counts.values())
     if several and not rule.uses_times and not rule.allow_untimed_notes:
         raise PipelineError(
@@ -320,7 +390,6 @@ def link_by_id(
             "with --category-column COL --exclude-category NAME, or, if every note was written "
             "before the prediction time, --allow-untimed-notes"
         )
-    return Linkage(notes, counts, rule, tuple(_warnings(notes, counts, rule)))
 
 
 def notes_in_several_splits(notes: dict[str, SampleNotes]) -> int:

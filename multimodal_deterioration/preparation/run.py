@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from ..base import artifacts
 from ..base.cli import StageLog
 from ..base.settings import check_settings, setting
 from ..base.workers import available_cores
-from ..contract.multimodal_data import assemble, save_multimodal_data
+from ..contract.multimodal_data import MultimodalData, save_multimodal_data
+from .assembly import assemble
 from .demo import (
     DEFAULT_N_PATIENTS,
     DEMO_CATEGORY_COLUMN,
@@ -29,11 +31,13 @@ from .demo import (
     DEMO_TIME_COLUMN,
     write_demo_inputs,
 )
+from .embedding_cache import CACHE_DIR_NAME
 from .embeddings import (
-    CACHE_DIR_NAME,
     DEFAULT_MODEL,
     DEFAULT_TEXT_STRATEGY,
     TEXT_STRATEGIES,
+    EmbeddingModel,
+    EmbeddingResult,
     default_batch_size,
     embed_notes,
     load_embedding_model,
@@ -41,7 +45,7 @@ from .embeddings import (
 )
 from .features import extract_features
 from .linkage import LinkageRule, describe_linkage
-from .notes import DEFAULT_DATASET, DEFAULT_TEXT_COLUMN, Notes, open_notes
+from .notes import DEFAULT_DATASET, DEFAULT_TEXT_COLUMN, Notes, NotesSource, open_notes
 from .pairing import (
     DEFAULT_PAIRING_SEED,
     PAIRING_METHODS,
@@ -50,7 +54,7 @@ from .pairing import (
     resolve_method,
 )
 from .text import split_notes
-from .vitals import load_vitals
+from .vitals import Vitals, load_vitals
 
 OUTPUT_FILES = {
     "raw_notes": "clinical_notes_raw.parquet",
@@ -156,21 +160,54 @@ def prepare(
     config: PreparationConfig, out_dir: Path, device: torch.device, log: StageLog
 ) -> PreparationOutcome:
     """Run every preparation stage and write the four outputs; see the module docstring."""
-    quiet = not log.enabled
     if config.demo:
-        with log.stage("Demo: writing a synthetic linked cohort"):
-            inputs = write_demo_inputs(out_dir / DEMO_INPUT_DIR, n_patients=config.demo_patients)
-            config = dataclasses.replace(
-                config,
-                notes_file=str(inputs.notes_path),
-                vitals_file=str(inputs.vitals_path),
-                id_column=DEMO_NOTES_ID_COLUMN,
-            )
-            log.say(
-                f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, "
-                f"{inputs.notes_path}"
-            )
+        config = write_demo_cohort(config, out_dir, log)
+    vitals = load_and_describe_vitals(config, log)
+    source, method = open_notes_for_pairing(config, vitals, log)
+    pairing, notes = pair_and_keep_used_notes(config, vitals, source, method, log)
 
+    with log.stage("Features: keyword + negation-aware"):
+        workers = config.workers or available_cores()
+        sentences = split_notes(notes.texts, workers)  # once, for the features and the text choice
+        features = extract_features(
+            notes.texts,
+            notes.summaries,
+            notes.ids or list(range(len(notes))),
+            progress=log.enabled,
+            sentences=sentences,
+            workers=workers,
+        )
+
+    model, embedded, truncation = embed_kept_notes(
+        config, notes, out_dir, device, sentences, workers, log
+    )
+
+    with log.stage("Writing outputs"):
+        meta = data_meta(config, notes, pairing, model, embedded, truncation)
+        data = assemble(vitals, embedded.vectors, pairing, meta)
+        paths = write_outputs(out_dir, notes, features, embedded, data)
+
+    return PreparationOutcome(config, notes, pairing, embedded.empty_notes, truncation, paths)
+
+
+def write_demo_cohort(config: PreparationConfig, out_dir: Path, log: StageLog) -> PreparationConfig:
+    """Write the synthetic linked cohort and point ``config`` at its vitals and notes."""
+    with log.stage("Demo: writing a synthetic linked cohort"):
+        inputs = write_demo_inputs(out_dir / DEMO_INPUT_DIR, n_patients=config.demo_patients)
+        config = dataclasses.replace(
+            config,
+            notes_file=str(inputs.notes_path),
+            vitals_file=str(inputs.vitals_path),
+            id_column=DEMO_NOTES_ID_COLUMN,
+        )
+        log.say(
+            f"SYNTHETIC DEMO DATA: {inputs.n_patients} patients -> {inputs.vitals_path}, "
+            f"{inputs.notes_path}"
+        )
+    return config
+
+
+def load_and_describe_vitals(config: PreparationConfig, log: StageLog) -> Vitals:
     with log.stage("Vitals: loading and checking"):
         vitals = load_vitals(config.vitals_file)
         sizes = {name: len(split) for name, split in vitals.splits.items()}
@@ -179,7 +216,13 @@ def prepare(
             f"features, ids: {'yes' if vitals.has_ids else 'no'}, prediction times: "
             f"{'yes' if vitals.has_times else 'no'}"
         )
+    return vitals
 
+
+def open_notes_for_pairing(
+    config: PreparationConfig, vitals: Vitals, log: StageLog
+) -> tuple[NotesSource, str]:
+    """The notes source (not yet read into memory) and the pairing method it allows."""
     with log.stage("Notes: loading"):
         rule = config.linkage
         named = [(rule.time_column, "--time-column"), (rule.category_column, "--category-column")]
@@ -195,26 +238,31 @@ def prepare(
         log.say(
             f"{source.source} [{source.split}]: {len(source)} notes; pairing will be {method!r}"
         )
+    return source, method
 
+
+def pair_and_keep_used_notes(
+    config: PreparationConfig, vitals: Vitals, source: NotesSource, method: str, log: StageLog
+) -> tuple[Pairing, Notes]:
     with log.stage("Pairing notes with vitals"):
-        pairing, notes = pair_notes_with_vitals(vitals, source, method, config.seed, rule)
+        pairing, notes = pair_notes_with_vitals(vitals, source, method, config.seed, config.linkage)
         if len(notes) < len(source):
             log.say(f"{len(notes)} of {len(source)} notes are used by some sample; only they go on")
         for warning in pairing.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+    return pairing, notes
 
-    with log.stage("Features: keyword + negation-aware"):
-        workers = config.workers or available_cores()
-        sentences = split_notes(notes.texts, workers)  # once, for the features and the text choice
-        features = extract_features(
-            notes.texts,
-            notes.summaries,
-            notes.ids or list(range(len(notes))),
-            progress=not quiet,
-            sentences=sentences,
-            workers=workers,
-        )
 
+def embed_kept_notes(
+    config: PreparationConfig,
+    notes: Notes,
+    out_dir: Path,
+    device: torch.device,
+    sentences: list[list[str]],
+    workers: int,
+    log: StageLog,
+) -> tuple[EmbeddingModel, EmbeddingResult, dict]:
+    """The model, each note's vector (through the cache) and what the token budget cut."""
     with log.stage("Embeddings"):
         model = load_embedding_model(config.model, device=str(device))
         log.say(
@@ -227,7 +275,7 @@ def prepare(
             cache_dir=out_dir / CACHE_DIR_NAME,
             batch_size=config.batch_size or default_batch_size(device),
             force=config.force,
-            progress=not quiet,
+            progress=log.enabled,
             sentences=sentences,
             workers=workers,
         )
@@ -236,41 +284,61 @@ def prepare(
             f"{embedded.empty_notes} empty notes -> zero vectors"
         )
         truncation = truncation_summary(embedded, model, config.text_strategy)
+    return model, embedded, truncation
 
-    with log.stage("Writing outputs"):
-        meta = {
-            "demo": config.demo,
-            "synthetic": config.demo,
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "notes": {
-                "source": notes.source,
-                "split": notes.split,
-                "count": len(notes),
-                "loaded": notes.loaded,
-                "kept": len(notes),
-                "text_column": notes.text_column,
-                "id_column": notes.id_column,
-                "empty_notes": embedded.empty_notes,
-            },
-            "vitals_file": str(config.vitals_file),
-            "vitals_sha256": artifacts.sha256_of_file(config.vitals_file),
-            "embedding_model": model.describe(),
-            "text_strategy": config.text_strategy,
-            "embedding_truncation": truncation,
-            "pairing": pairing.summary(),
-            "seed": config.seed,
-            "versions": artifacts.package_versions(),
-        }
-        data = assemble(vitals, embedded.vectors, pairing, meta)
-        paths = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
-        artifacts.write_atomically(paths["raw_notes"], notes.table.to_parquet)
-        # tokens_cut: what the embedding of each note left out, beside its features
-        features = features.assign(tokens_cut=embedded.tokens_cut)
-        artifacts.write_atomically(paths["features"], lambda tmp: features.to_csv(tmp, index=False))
-        artifacts.save_npy(paths["embeddings"], embedded.vectors)
-        save_multimodal_data(paths["multimodal"], data)
 
-    return PreparationOutcome(config, notes, pairing, embedded.empty_notes, truncation, paths)
+def data_meta(
+    config: PreparationConfig,
+    notes: Notes,
+    pairing: Pairing,
+    model: EmbeddingModel,
+    embedded: EmbeddingResult,
+    truncation: dict,
+) -> dict:
+    """The data file's ``meta``: where the notes and vitals came from, how they were embedded
+    and paired (with the linkage rule in words, ``pairing.description``), and the versions."""
+    pairing_summary = pairing.summary()
+    return {
+        "demo": config.demo,
+        "synthetic": config.demo,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "notes": {
+            "source": notes.source,
+            "split": notes.split,
+            "count": len(notes),
+            "loaded": notes.loaded,
+            "kept": len(notes),
+            "text_column": notes.text_column,
+            "id_column": notes.id_column,
+            "empty_notes": embedded.empty_notes,
+        },
+        "vitals_file": str(config.vitals_file),
+        "vitals_sha256": artifacts.sha256_of_file(config.vitals_file),
+        "embedding_model": model.describe(),
+        "text_strategy": config.text_strategy,
+        "embedding_truncation": truncation,
+        "pairing": {**pairing_summary, "description": describe_linkage(pairing_summary) or None},
+        "seed": config.seed,
+        "versions": artifacts.package_versions(),
+    }
+
+
+def write_outputs(
+    out_dir: Path,
+    notes: Notes,
+    features: pd.DataFrame,
+    embedded: EmbeddingResult,
+    data: MultimodalData,
+) -> dict[str, Path]:
+    """The raw notes, their features, their embeddings and ``multimodal_data.npz``, atomically."""
+    paths = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
+    artifacts.write_atomically(paths["raw_notes"], notes.table.to_parquet)
+    # tokens_cut: what the embedding of each note left out, beside its features
+    features = features.assign(tokens_cut=embedded.tokens_cut)
+    artifacts.write_atomically(paths["features"], lambda tmp: features.to_csv(tmp, index=False))
+    artifacts.save_npy(paths["embeddings"], embedded.vectors)
+    save_multimodal_data(paths["multimodal"], data)
+    return paths
 
 
 def print_summary(outcome: PreparationOutcome) -> None:

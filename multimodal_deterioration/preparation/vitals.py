@@ -1,7 +1,9 @@
 """Load and validate the user's vital-sign sequences (``processed_data.npz``).
 
 Validation happens before any expensive step, so a wrong file fails in seconds with a message
-that names the file, the key and what was expected.
+that names the file, the key and what was expected. The checked reads shared with
+``multimodal_data.npz`` (``SPLITS``, labels, ids, feature names) are the contract's
+(``contract.arrays``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base.artifacts import read_npz
 from ..base.errors import PipelineError
-from ..base.identifiers import ids_as_text
 from ..base.timestamps import Timestamps, parse_times
-
-SPLITS = ("train", "val", "test")
-# The axes of a vital-sign array, named in messages about its shape.
-VITAL_AXES = ("samples", "time steps", "features")
+from ..contract.arrays import (
+    SPLITS,
+    VITAL_AXES,
+    one_per_sample,
+    read_feature_names,
+    read_ids,
+    read_labels_of_rows,
+    read_real_array,
+    read_vital_sign_file,
+)
 
 
 @dataclass(frozen=True)
@@ -60,16 +66,11 @@ def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
     """Read ``X_{split}``, ``y_{split}`` and optional ``ids_``/``times_{split}`` and
     ``feature_names``, checked."""
     path = Path(path)
-    arrays = read_npz(
-        path,
-        "vital-sign file",
-        missing_fix="pass your file with --vitals, or run with --demo",
-        invalid_fix="save it with numpy.savez(path, X_train=..., y_train=..., ...)",
-    )
+    arrays = read_vital_sign_file(path)
     splits = {}
     for split in SPLITS:
         X = read_real_array(arrays, path, f"X_{split}", VITAL_AXES, split)
-        y = _labels(arrays, path, split, len(X)) if require_labels else None
+        y = read_labels_of_rows(arrays, path, split, len(X)) if require_labels else None
         ids = read_ids(arrays, path, split, f"X_{split}", len(X))
         times = _prediction_times(arrays, path, split, len(X))
         splits[split] = VitalSplit(X=X, y=y, ids=ids, times=times)
@@ -79,85 +80,9 @@ def load_vitals(path: str | os.PathLike, require_labels: bool = True) -> Vitals:
     return Vitals(splits=splits, feature_names=feature_names, path=path)
 
 
-def missing_key(arrays: dict, path: Path, key: str, expected: str) -> PipelineError:
-    found = ", ".join(sorted(arrays)) or "none"
-    return PipelineError(f"{path} has no key {key!r} ({expected}); keys found: {found}")
-
-
-def read_real_array(
-    arrays: dict, path: Path, key: str, axes: tuple[str, ...], split: str
-) -> np.ndarray:
-    """``arrays[key]`` as finite float32 with one non-empty axis per name in ``axes``."""
-    if key not in arrays:
-        raise missing_key(arrays, path, key, f"a real array of ({', '.join(axes)})")
-    X = arrays[key]
-    if X.ndim != len(axes):
-        raise PipelineError(
-            f"{path}: {key} has shape {X.shape}, expected {len(axes)} dimensions "
-            f"({', '.join(axes)})"
-        )
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise PipelineError(f"{path}: {key} has dtype {X.dtype}, expected real numbers")
-    empty = [axis for axis, size in zip(axes, X.shape) if size == 0]
-    if empty:
-        raise PipelineError(
-            f"{path}: {key} has no {empty[0]} (shape {X.shape}); every split needs at least one"
-        )
-    X = X.astype(np.float32)
-    bad = ~np.isfinite(X)
-    if bad.any():
-        bad_samples = int(bad.reshape(len(X), -1).any(axis=1).sum())
-        raise PipelineError(
-            f"{path}: {key} contains {int(bad.sum())} NaN or infinite values in {bad_samples} "
-            f"of {len(X)} {split} samples; impute or drop them before running the pipeline"
-        )
-    return X
-
-
-def read_labels(arrays: dict, path: Path, split: str) -> np.ndarray:
-    """``y_{split}`` as int64 0/1 of shape (N,); (N, 1) is flattened."""
-    key = f"y_{split}"
-    if key not in arrays:
-        raise missing_key(arrays, path, key, "binary labels of shape (N,) or (N, 1)")
-    y = arrays[key]
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise PipelineError(f"{path}: {key} has shape {y.shape}, expected (N,) or (N, 1)")
-    if y.dtype.kind not in "biuf":
-        raise PipelineError(f"{path}: {key} has dtype {y.dtype}, expected binary 0/1 labels")
-    values = set(np.unique(y).tolist())
-    if not values <= {0, 1}:
-        shown = sorted(values - {0, 1})[:5]
-        raise PipelineError(
-            f"{path}: {key} is not binary (found values {shown}); labels must be 0 or 1"
-        )
-    return y.astype(np.int64)
-
-
-def _labels(arrays: dict, path: Path, split: str, n_samples: int) -> np.ndarray:
-    y = read_labels(arrays, path, split)
-    if len(y) != n_samples:
-        raise PipelineError(
-            f"{path}: y_{split} has {len(y)} labels but X_{split} has {n_samples} samples; "
-            "they must match row for row"
-        )
-    return y
-
-
-def read_ids(arrays: dict, path: Path, split: str, x_key: str, n_samples: int) -> np.ndarray | None:
-    ids = _one_per_sample(arrays, path, f"ids_{split}", n_samples, f"to match {x_key}")
-    if ids is None:
-        return None
-    text = ids_as_text(ids)
-    if any(value is None for value in text.tolist()):
-        raise PipelineError(f"{path}: ids_{split} has missing ids; every sample needs one")
-    return text.astype(str)
-
-
 def _prediction_times(arrays: dict, path: Path, split: str, n_samples: int) -> Timestamps | None:
     key = f"times_{split}"
-    values = _one_per_sample(
+    values = one_per_sample(
         arrays, path, key, n_samples, f"(one prediction time per sample of X_{split})"
     )
     if values is None:
@@ -169,22 +94,6 @@ def _prediction_times(arrays: dict, path: Path, split: str, n_samples: int) -> T
             "sample needs its prediction time (the end of its observation window)"
         )
     return times
-
-
-def _one_per_sample(
-    arrays: dict, path: Path, key: str, n_samples: int, expected: str
-) -> np.ndarray | None:
-    """``arrays[key]`` as shape (n_samples,), (N, 1) flattened; None when the key is absent."""
-    if key not in arrays:
-        return None
-    values = np.asarray(arrays[key])
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.ndim != 1 or len(values) != n_samples:
-        raise PipelineError(
-            f"{path}: {key} has shape {values.shape}, expected ({n_samples},) {expected}"
-        )
-    return values
 
 
 def _check_times_across_splits(splits: dict[str, VitalSplit], path: Path) -> None:
@@ -216,15 +125,3 @@ def _check_same_shape_across_splits(splits: dict[str, VitalSplit], path: Path) -
             f"{path}: the number of time steps differs between splits ({n_steps}); pad or "
             "truncate the sequences to one length"
         )
-
-
-def read_feature_names(arrays: dict, path: Path, n_features: int) -> tuple[str, ...] | None:
-    if "feature_names" not in arrays:
-        return None
-    names = np.asarray(arrays["feature_names"]).astype(str).ravel()
-    if len(names) != n_features:
-        raise PipelineError(
-            f"{path}: feature_names lists {len(names)} names but the vitals have {n_features} "
-            "features"
-        )
-    return tuple(names.tolist())

@@ -46,6 +46,7 @@ The package, one concern per module:
 * ``phrases.py`` -- the words of the notes (bedside concepts, case-report background,
   outcomes), plain tables;
 * ``note_writer.py`` -- turns a simulated patient into timed note records;
+* ``summary_record.py`` -- the structured summary JSON of each note record;
 * ``cohort.py`` -- assembles the cohort (``make_demo_cohort``) and writes the two input files
   (``write_demo_inputs``).
 """
@@ -73,7 +74,6 @@ from .note_writer import (
     DISCHARGE_DELAY_DAYS,
     NOTES_PER_PATIENT,
     PROGRESS_CATEGORY,
-    SUMMARY_UNKNOWN,
 )
 from .phrases import BEDSIDE_CONCEPTS, LABEL_LEAK_TERMS
 from .simulator import (
@@ -84,6 +84,7 @@ from .simulator import (
     TARGET_PREVALENCE,
     VITAL_SIGNS,
 )
+from .summary_record import SUMMARY_UNKNOWN
 
 __all__ = [
     "ADMISSION_CATEGORY",

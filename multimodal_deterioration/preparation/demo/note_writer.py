@@ -45,6 +45,12 @@ from .phrases import (
     Admission,
     BedsideConcept,
 )
+from .summary_record import (
+    SUMMARY_UNKNOWN,
+    structured_summary,
+    symptom_entry,
+    treatment_entry,
+)
 
 # The notes file's id, time and category columns, and the three kinds of note the demo writes.
 DEMO_NOTES_ID_COLUMN = "patient_id"
@@ -83,7 +89,6 @@ MAX_HISTORY_CONDITIONS = 3
 PROGRESS_PLAN_ITEMS_PER_NOTE = 1
 PLAN_ITEMS_PER_NOTE = 3
 MIN_AGE, MAX_AGE = 35, 95  # adults on a general medical ward
-SUMMARY_UNKNOWN = "None"  # how the real dataset's summaries write an unknown value
 
 
 @dataclass(frozen=True)
@@ -144,16 +149,7 @@ def write_patient_notes(
     note with the background, then 0-3 short progress notes. The bedside sentences are spread
     over them, so together they say what one note would; each progress note gets at least one."""
     background = patient.background
-    words = background.words
-    findings = draw_bedside_findings(bedside_level, words, rng)
-    n_unrelated = int(rng.integers(0, UNRELATED_FINDINGS_MAX + 1))
-    unrelated = rng.choice(len(UNRELATED_FINDINGS), n_unrelated, replace=False)
-    # (sentence, the finding it states or None)
-    items: list[tuple[str, Finding | None]] = [(finding.sentence, finding) for finding in findings]
-    items += [(UNRELATED_FINDINGS[i].format(**words), None) for i in unrelated]
-    if has_explanation:
-        explanation = _pick(rng, EXPLANATIONS).format(site=_pick(rng, PAIN_SITES), **words)
-        items.append((explanation, None))
+    items = _bedside_sentences(background, bedside_level, has_explanation, rng)
     opening = describe_background(background, rng)
 
     fewest, most = PROGRESS_NOTES_PER_PATIENT
@@ -165,48 +161,75 @@ def write_patient_notes(
         [np.arange(1, n_progress + 1), rng.integers(0, n_progress + 1, len(items) - n_progress)]
     )
     charted = _pre_prediction_times(patient, n_progress, times_rng)
-
     records = []
     for k, time in enumerate(charted):
         mine = [items[order[j]] for j in np.flatnonzero(owner == k)]
-        sentences = [sentence for sentence, _ in mine]
-        in_note = [finding for _, finding in mine if finding is not None]
-        charttime = _format_time(time)
-        symptoms = [
-            _symptom(f.concept.symptom, f.intensity, charttime)
-            for f in in_note
-            if f.polarity == "affirmed"
-        ]
-        admission = background.admission
-        treatments = [
-            _treatment(admission.treatment, admission.reason, admission.dose, admission.frequency)
-        ]
-        if k == 0:
-            category, greeting = ADMISSION_CATEGORY, ADMISSION_GREETING
-            note = " ".join(opening + sentences)
-            full_note = note + "\n\n" + _extra_sections(rng, PLAN_ITEMS_PER_NOTE)
-            symptoms.insert(0, _symptom(admission.symptom, SUMMARY_UNKNOWN, "on presentation"))
-            treatments += [
-                _treatment(medication, condition, SUMMARY_UNKNOWN, SUMMARY_UNKNOWN)
-                for condition, medication in background.history
-                if medication
-            ]
-        else:
-            category, greeting = PROGRESS_CATEGORY, PROGRESS_GREETING
-            note = " ".join([_pick(rng, PROGRESS_OPENINGS)] + sentences)
-            full_note = note + "\n\n" + _plan(rng, PROGRESS_PLAN_ITEMS_PER_NOTE)
-        records.append(
-            {
-                "note": note,
-                "full_note": full_note,
-                "conversation": _conversation(in_note, greeting, rng),
-                "summary": json.dumps(_summary(background, symptoms, treatments)),
-                DEMO_NOTES_ID_COLUMN: patient.patient_id,
-                DEMO_TIME_COLUMN: charttime,
-                DEMO_CATEGORY_COLUMN: category,
-            }
-        )
+        records.append(_note_record(patient, k, _format_time(time), mine, opening, rng))
     return records
+
+
+def _bedside_sentences(
+    background: Background, bedside_level: float, has_explanation: bool, rng: np.random.Generator
+) -> list[tuple[str, Finding | None]]:
+    """A patient's bedside sentences, each with the finding it states (None for a finding
+    unrelated to risk, or the explanation of an abnormal vital sign)."""
+    words = background.words
+    findings = draw_bedside_findings(bedside_level, words, rng)
+    n_unrelated = int(rng.integers(0, UNRELATED_FINDINGS_MAX + 1))
+    unrelated = rng.choice(len(UNRELATED_FINDINGS), n_unrelated, replace=False)
+    items: list[tuple[str, Finding | None]] = [(finding.sentence, finding) for finding in findings]
+    items += [(UNRELATED_FINDINGS[i].format(**words), None) for i in unrelated]
+    if has_explanation:
+        explanation = _pick(rng, EXPLANATIONS).format(site=_pick(rng, PAIN_SITES), **words)
+        items.append((explanation, None))
+    return items
+
+
+def _note_record(
+    patient: Patient,
+    number: int,
+    charttime: str,
+    mine: list[tuple[str, Finding | None]],
+    opening: list[str],
+    rng: np.random.Generator,
+) -> dict:
+    """Note ``number`` of a patient (0: the admission note, which opens with the background; else a
+    progress note) holding the bedside sentences ``mine``, as a record of the notes file."""
+    background = patient.background
+    sentences = [sentence for sentence, _ in mine]
+    in_note = [finding for _, finding in mine if finding is not None]
+    symptoms = [
+        symptom_entry(f.concept.symptom, f.intensity, charttime)
+        for f in in_note
+        if f.polarity == "affirmed"
+    ]
+    admission = background.admission
+    treatments = [
+        treatment_entry(admission.treatment, admission.reason, admission.dose, admission.frequency)
+    ]
+    if number == 0:
+        category, greeting = ADMISSION_CATEGORY, ADMISSION_GREETING
+        note = " ".join(opening + sentences)
+        full_note = note + "\n\n" + _extra_sections(rng, PLAN_ITEMS_PER_NOTE)
+        symptoms.insert(0, symptom_entry(admission.symptom, SUMMARY_UNKNOWN, "on presentation"))
+        treatments += [
+            treatment_entry(medication, condition, SUMMARY_UNKNOWN, SUMMARY_UNKNOWN)
+            for condition, medication in background.history
+            if medication
+        ]
+    else:
+        category, greeting = PROGRESS_CATEGORY, PROGRESS_GREETING
+        note = " ".join([_pick(rng, PROGRESS_OPENINGS)] + sentences)
+        full_note = note + "\n\n" + _plan(rng, PROGRESS_PLAN_ITEMS_PER_NOTE)
+    return {
+        "note": note,
+        "full_note": full_note,
+        "conversation": _conversation(in_note, greeting, rng),
+        "summary": json.dumps(structured_summary(background, symptoms, treatments)),
+        DEMO_NOTES_ID_COLUMN: patient.patient_id,
+        DEMO_TIME_COLUMN: charttime,
+        DEMO_CATEGORY_COLUMN: category,
+    }
 
 
 def write_discharge_summary(patient: Patient, label: int, rng: np.random.Generator) -> dict:
@@ -221,7 +244,7 @@ def write_discharge_summary(patient: Patient, label: int, rng: np.random.Generat
     note = " ".join([_pick(rng, DISCHARGE_OPENINGS).format(**words), outcome])
     admission = background.admission
     treatments = [
-        _treatment(admission.treatment, admission.reason, admission.dose, admission.frequency)
+        treatment_entry(admission.treatment, admission.reason, admission.dose, admission.frequency)
     ]
     discharge = {
         "reason": reason,
@@ -233,7 +256,7 @@ def write_discharge_summary(patient: Patient, label: int, rng: np.random.Generat
         "note": note,
         "full_note": note + "\n\n" + f"Diagnosis on admission: {admission.reason}.",
         "conversation": DISCHARGE_CONVERSATION,
-        "summary": json.dumps(_summary(background, [], treatments, discharge)),
+        "summary": json.dumps(structured_summary(background, [], treatments, discharge)),
         DEMO_NOTES_ID_COLUMN: patient.patient_id,
         DEMO_TIME_COLUMN: _format_time(charted),
         DEMO_CATEGORY_COLUMN: DISCHARGE_CATEGORY,
@@ -356,107 +379,6 @@ def _conversation(findings: list[Finding], greeting: str, rng: np.random.Generat
         "Doctor: Thank you, I will come back to see you later.",
     ]
     return "\n".join(lines)
-
-
-def _summary(
-    background: Background,
-    symptoms: list[dict],
-    treatments: list[dict],
-    discharge: dict | None = None,
-) -> dict:
-    """The structured summary, with the template and "None" placeholders of the real dataset."""
-    admission, unknown = background.admission, SUMMARY_UNKNOWN
-    return {
-        "visit motivation": admission.reason,
-        "admission": [
-            {
-                "reason": admission.reason,
-                "date": unknown,
-                "duration": unknown,
-                "care center details": "medical ward",
-            }
-        ],
-        "patient information": {
-            "age": str(background.age),
-            "sex": background.sex,
-            **_unknowns(
-                "ethnicity",
-                "weight",
-                "height",
-                "family medical history",
-                "recent travels",
-                "socio economic context",
-                "occupation",
-            ),
-        },
-        "patient medical history": {
-            "physiological context": ", ".join(condition for condition, _ in background.history),
-            **_unknowns(
-                "psychological context",
-                "vaccination history",
-                "allergies",
-                "exercise frequency",
-                "nutrition",
-                "sexual history",
-            ),
-            "alcohol consumption": background.alcohol,
-            "drug usage": unknown,
-            "smoking status": background.smoking[0],
-        },
-        "surgeries": [_unknowns("reason", "Type", "time", "outcome", "details")],
-        "symptoms": symptoms,
-        "medical examinations": [
-            {
-                "name": "cardiovascular and abdominal examination",
-                "result": "unremarkable",
-                "details": unknown,
-            }
-        ],
-        "diagnosis tests": [
-            {
-                "test": "blood tests",
-                "severity": unknown,
-                "result": "see investigations",
-                "condition": admission.reason,
-                "time": unknown,
-                "details": unknown,
-            }
-        ],
-        "treatments": treatments,
-        "discharge": discharge or _unknowns("reason", "referral", "follow up", "discharge summary"),
-    }
-
-
-def _unknowns(*keys: str) -> dict:
-    return {key: SUMMARY_UNKNOWN for key in keys}
-
-
-def _symptom(name: str, intensity: str, time: str) -> dict:
-    unknown = SUMMARY_UNKNOWN
-    return {
-        "name of symptom": name,
-        "intensity of symptom": intensity,
-        "location": unknown,
-        "time": time,
-        "temporalisation": unknown,
-        "behaviours affecting the symptom": unknown,
-        "details": unknown,
-    }
-
-
-def _treatment(name: str, condition: str, dose: str, frequency: str) -> dict:
-    unknown = SUMMARY_UNKNOWN
-    return {
-        "name": name,
-        "related condition": condition,
-        "dosage": dose,
-        "time": unknown,
-        "frequency": frequency,
-        "duration": unknown,
-        "reason for taking": condition,
-        "reaction to treatment": unknown,
-        "details": unknown,
-    }
 
 
 def _pick(rng: np.random.Generator, options):
