@@ -2,7 +2,8 @@
 
 Layout (DESIGN.md): ``X_vital_{split}``, ``X_text_{split}``, ``y_{split}``, ``note_index_{split}``
 (row of the paired note, the most recent when several are aggregated, -1 if none),
-``note_count_{split}`` (notes aggregated per sample), optional ``ids_{split}`` and
+``note_count_{split}`` (notes aggregated per sample), optional ``note_hours_{split}`` (hours
+from the most recent aggregated note to the prediction time, NaN without a note), ``ids_{split}`` and
 ``feature_names``, and ``meta``
 (a JSON string). The reference layout (vitals and text without labels) is read too, with the
 labels taken from the user's ``processed_data.npz``.
@@ -44,6 +45,9 @@ class MultimodalSplit:
     note_index: np.ndarray | None  # (N,) int64, -1 where no note; the most recent of several
     ids: np.ndarray | None  # (N,) str
     note_count: np.ndarray | None = None  # (N,) int64, notes aggregated into X_text
+    # (N,) float64: hours from the most recent aggregated note's chart time to the prediction
+    # time; NaN where the sample has no note; None when note or prediction times are unknown.
+    note_hours: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -116,6 +120,8 @@ def save_multimodal_data(path: str | os.PathLike, data: MultimodalData) -> Path:
         arrays[f"note_index_{name}"] = split.note_index.astype(np.int64)
         if split.note_count is not None:
             arrays[f"note_count_{name}"] = split.note_count.astype(np.int64)
+        if split.note_hours is not None:
+            arrays[f"note_hours_{name}"] = split.note_hours.astype(np.float64)
         if split.ids is not None:
             arrays[f"ids_{name}"] = split.ids.astype(str)
     if data.feature_names is not None:
@@ -182,7 +188,27 @@ def _split(arrays: dict, path: Path, name: str, labels: dict | None) -> Multimod
         for key in ("note_index", "note_count")
     )
     ids = read_ids(arrays, path, name, f"X_vital_{name}", len(y))
-    return MultimodalSplit(X_vital, X_text, y, note_index, ids, note_count)
+    note_hours = _note_hours(arrays, path, f"note_hours_{name}", len(y))
+    return MultimodalSplit(X_vital, X_text, y, note_index, ids, note_count, note_hours)
+
+
+def _note_hours(arrays: dict, path: Path, key: str, n_samples: int) -> np.ndarray | None:
+    """``note_hours_{split}``: real, one per sample, NaN (no note) or at least zero (a note is
+    charted at or before the prediction time)."""
+    values = arrays.get(key)
+    if values is None:
+        return None
+    if values.shape != (n_samples,) or values.dtype.kind != "f":
+        raise PipelineError(
+            f"{path}: {key} has shape {values.shape} and dtype {values.dtype}, expected "
+            f"({n_samples},) real hours; re-create the file with download_and_prepare_clinical_notes.py"
+        )
+    if (values[~np.isnan(values)] < 0).any() or np.isinf(values).any():
+        raise PipelineError(
+            f"{path}: {key} holds negative or infinite hours; a note must be charted at or "
+            "before the prediction time: re-create the file with download_and_prepare_clinical_notes.py"
+        )
+    return values.astype(np.float64)
 
 
 def _per_sample_integers(arrays: dict, path: Path, key: str, n_samples: int) -> np.ndarray | None:
