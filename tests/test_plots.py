@@ -21,6 +21,9 @@ from sklearn.model_selection import train_test_split
 
 from multimodal_deterioration.evidence import plots
 from multimodal_deterioration.evidence.decision_curve import decision_curve
+from multimodal_deterioration.evidence.results import EvaluationSettings, build_results
+
+from helpers import fake_data, fake_experiment, fake_predictions
 
 MODEL_LABELS = ("Multimodal: AUROC 0.861 [0.80, 0.91]", "Vital-only: AUROC 0.774 [0.70, 0.84]")
 
@@ -275,3 +278,42 @@ def test_decision_curve_draws_each_models_net_benefit_and_both_reference_strateg
         label = "Treat all" if name == "treat_all" else name
         np.testing.assert_allclose(lines[label].get_ydata(), curve["net_benefit"][name])
         np.testing.assert_allclose(lines[label].get_xdata(), 100 * np.array(curve["thresholds"]))
+
+
+def test_write_figures_draws_every_figure_of_a_run_with_legends_from_the_results(
+    tmp_path, captured
+):
+    data = fake_data()
+    val_prob = fake_predictions(data, "val", ablations=False, seed=1)
+    test_prob = fake_predictions(data, "test", ablations=False, seed=2)
+    experiment = fake_experiment(data, val_prob, test_prob)
+    results = build_results(experiment, data, EvaluationSettings(bootstrap_resamples=50))
+    y = data.splits["test"].y
+    records = next(iter(histories().values()))
+    recalibrated = {name: test_prob[name] / 2 for name in plots.RELIABILITY_MODELS}
+    figures = plots.write_figures(
+        results,
+        y,
+        test_prob,
+        {"multimodal": records, "vital_only": records},
+        {"multimodal": 9},
+        tmp_path,
+        recalibrated,
+    )
+    assert list(figures) == [
+        "roc",
+        "pr",
+        "reliability",
+        "curves",
+        "reliability_recalibrated",
+        "decision_curve",
+    ]
+    for key, paths in figures.items():
+        stem = plots.FIGURE_STEMS[key]
+        assert paths == [tmp_path / f"{stem}.png", tmp_path / f"{stem}.pdf"]
+        assert all(path.stat().st_size > 0 for path in paths)
+    assert plots.legend_label(results, "multimodal", "auroc") in legend_texts(captured[0])
+    ece = results["metrics"]["vital_only"]["recalibrated"]["test"]["ece_after"]
+    assert f"Vital-only (ECE {ece:.3f})" in " ".join(legend_texts(captured[4]))
+    without = plots.write_figures(results, y, test_prob, {}, {}, tmp_path / "again")
+    assert "reliability_recalibrated" not in without

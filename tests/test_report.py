@@ -2,7 +2,7 @@
 
 import pytest
 
-from multimodal_deterioration.evidence.report import controls_interpretation, main_finding
+from multimodal_deterioration.evidence.report_findings import controls_interpretation, main_finding
 from multimodal_deterioration.evidence.results import control_summary
 from multimodal_deterioration.evidence.verdict import (
     ATTRIBUTIONS,
@@ -271,6 +271,8 @@ def linked_pairing(timing_checked: bool, warnings=()) -> dict:
         "notes_after_prediction_time": per_split(20),
         "notes_outside_window": per_split(5),
         "samples_without_eligible_note": per_split(3),
+        # The linkage rule in words; the preparation writes it (describe_linkage) beside the counts.
+        "description": "Notes were linked to samples by id; 60 of 100 links were used.",
     }
 
 
@@ -295,7 +297,7 @@ def test_the_limitations_say_timing_was_checked_only_when_it_was():
     assert "**Note timing was not checked**" in unchecked
 
 
-def test_pairing_warnings_reach_the_results_and_the_report():
+def test_pairing_warnings_and_description_reach_the_results_and_the_report():
     from multimodal_deterioration.evidence.report import limitations
     from multimodal_deterioration.evidence.results import describe_pairing
 
@@ -304,10 +306,7 @@ def test_pairing_warnings_reach_the_results_and_the_report():
     described = describe_pairing({"pairing": pairing})
     assert described["warnings"] == [warning]
     assert described["timing_checked"] is True
-    assert "20 charted after the prediction time" in described["description"]
-    assert "5 charted before the window" in described["description"]
-    assert "10 of category Discharge summary" in described["description"]
-    assert "Of 100 note-sample links by id, 60 were used" in described["description"]
+    assert described["description"] == pairing["description"]
     assert f"Pairing warning: {warning}." in limitations(report_inputs(pairing))
 
 
@@ -319,7 +318,7 @@ def test_random_pairing_has_no_linkage_description():
 
 
 def test_the_methods_state_how_much_note_text_the_model_input_cut():
-    from multimodal_deterioration.evidence.report import truncation_sentence
+    from multimodal_deterioration.evidence.report_methods import truncation_sentence
 
     truncation = {
         "strategy": "key-sentences",
@@ -338,3 +337,67 @@ def test_the_methods_state_how_much_note_text_the_model_input_cut():
         "No note lost text to the model's 254-token input."
     )
     assert truncation_sentence(None) == ""
+
+
+EMBEDDING = {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384}
+
+
+def test_the_methods_quote_the_linkage_description_from_the_results_when_there_is_one():
+    from multimodal_deterioration.evidence.report_methods import notes_sentence
+
+    notes, data = {"count": 10, "source": "notes.jsonl"}, {"text_dimension": 384}
+    pairing = {"method": "id"}
+    described = "Notes were linked to samples by id; 60 of 100 links were used."
+    with_rule = notes_sentence(notes, EMBEDDING, "key-sentences", pairing, data, described)
+    assert with_rule.endswith(f"paired with the samples by shared patient/stay id. {described}")
+    without = notes_sentence(notes, EMBEDDING, "key-sentences", pairing, data, None)
+    assert without.endswith("paired with the samples by shared patient/stay id.")
+
+
+# The sentence the reference networks (ModelConfig's defaults, MiniLM's 384-dimensional notes)
+# have always been described by.
+REFERENCE_MODELS_SENTENCE = (
+    "The multimodal model (MultiModalLSTM, 215,809 trainable parameters) encodes the vitals with "
+    "a two-layer LSTM (hidden size 128), takes the last time step through dense layers "
+    "128-64-32, projects the note embedding through 384-64-32, and classifies the concatenation "
+    "through 64-32-16-1, with ReLU and dropout 0.3 after each hidden layer and between the LSTM "
+    "layers. The vital-only baseline (211,073 parameters) uses the same vital pathway with a "
+    "32-16-1 head and was trained in the same run, on the same split, with the same procedure "
+    "and seed."
+)
+
+
+def architecture_results(vital_only: dict | None = None, **fused) -> dict:
+    """What the methods' models sentence reads: each network's ``describe_architecture``."""
+    from multimodal_deterioration.learning.model import ModelConfig, describe_architecture
+
+    configs = {"multimodal": fused, "vital_only": fused if vital_only is None else vital_only}
+    return {
+        "model": "MultiModalLSTM",
+        "architecture": {
+            name: describe_architecture(ModelConfig(name, 6, 384, **config))
+            for name, config in configs.items()
+        },
+        "model_parameters": {"multimodal": 215_809, "vital_only": 211_073},
+    }
+
+
+def test_the_methods_describe_the_reference_networks_in_the_usual_sentence():
+    from multimodal_deterioration.evidence.report_methods import models_sentence
+
+    assert models_sentence(architecture_results()) == REFERENCE_MODELS_SENTENCE
+
+
+def test_the_methods_describe_the_networks_the_results_record():
+    from multimodal_deterioration.evidence.report_methods import models_sentence
+
+    smaller = models_sentence(architecture_results(lstm_hidden=64, lstm_layers=1, dropout=0.2))
+    assert "with a one-layer LSTM (hidden size 64)" in smaller
+    assert "through dense layers 64-64-32" in smaller
+    assert "dropout 0.2 after each hidden layer." in smaller  # no dropout between LSTM layers
+    assert "uses the same vital pathway with a 32-16-1 head" in smaller
+    other_baseline = models_sentence(architecture_results(vital_only={"lstm_layers": 3}))
+    assert (
+        "uses a three-layer LSTM (hidden size 128) and dense layers 128-64-32 with a 32-16-1 head"
+        in other_baseline
+    )

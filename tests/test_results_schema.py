@@ -18,11 +18,11 @@ import pytest
 import torch
 
 from multimodal_deterioration.base.settings import as_record
-from multimodal_deterioration.evidence.report import FIGURE_STEMS
+from multimodal_deterioration.evidence.plots import FIGURE_STEMS
 from multimodal_deterioration.evidence.resplits import run_resplits
 from multimodal_deterioration.evidence.results import EvaluationSettings, build_results
 from multimodal_deterioration.evidence.results_schema import GainVerdict, Results, ResultsFile
-from multimodal_deterioration.evidence.study import OUTPUT_FILES, StudyConfig
+from multimodal_deterioration.evidence.study import OUTPUT_FILES, StudyConfig, run_record
 from multimodal_deterioration.evidence.tables import CSV_FILENAME, TEX_FILENAME
 from multimodal_deterioration.evidence.verdict import GAIN_VERDICTS
 from multimodal_deterioration.learning.experiment import ExperimentConfig
@@ -172,23 +172,21 @@ def script_additions(results: dict, data, resplits: dict | None) -> dict:
         key: [f"{out}/{stem}.png", f"{out}/{stem}.pdf"] for key, stem in FIGURE_STEMS.items()
     }
     study = StudyConfig(resplits=None if resplits is None else resplits["k"])
-    added = {
-        "run": {
-            "config": {
-                **as_record(TrainingConfig()),
-                **as_record(ExperimentConfig()),
-                **as_record(SETTINGS),
-                **as_record(study),
-            },
-            "created_utc": "2025-01-01T00:00:00+00:00",
-            "seed": 42,
-            "device": "cpu",
-            "data_file": study.data_file,
-            "data_sha256": "0" * 64,
-            "vitals_file": study.vitals_file,
-            "versions": {"python": "3.11", "torch": "2"},
-            "seconds": 1.5,
+    config = ExperimentConfig()
+    # What training saves with the predictions, from which the study writes the run record.
+    record = {
+        "settings": {
+            "training": as_record(config.training),
+            "experiment": as_record(config),
+            "study": as_record(study),
         },
+        "trained_utc": "2025-01-01T00:00:00+00:00",
+        "device": "cpu",
+        "data_sha256": "0" * 64,
+    }
+    added = {
+        "run": run_record(record, study, SETTINGS)
+        | {"seconds": {"training": 1.5, "evaluation": 0.5}},
         "meta": data.meta,
         "files": {key: f"{out}/{name}" for key, name in OUTPUT_FILES.items()}
         | {

@@ -33,7 +33,7 @@ from .arrays import (
 
 # The axes of the note-embedding array, named in messages about its shape.
 TEXT_AXES = ("samples", "embedding dimensions")
-# DeLong's variance of an AUROC needs two samples of each class (evaluation.delong_test).
+# DeLong's variance of an AUROC needs two samples of each class (delong.delong_test).
 DELONG_MIN_PER_CLASS = 2
 
 

@@ -6,22 +6,31 @@ of the resamples become percentile intervals. The conventions of
 :mod:`multimodal_deterioration.evidence.evaluation` hold here too: 1 = deteriorated, a row is predicted
 positive when ``prob >= threshold``, and errors a user can cause raise ``PipelineError``.
 
+The metrics, for each model and resample: ``auroc``, ``auprc`` (average precision),
+``sensitivity`` and ``specificity`` at the model's threshold, ``brier`` (the mean squared error
+of the probability, so a negative Brier difference favours model a) and
+``discrimination_slope`` (Yates' slope: the mean probability of the positives minus that of the
+negatives; its difference a - b is the integrated discrimination improvement, IDI, of Pencina
+et al. 2008). The last two need probabilities: they are present only when every model's scores
+lie in [0, 1], and left out (for every model and difference) otherwise.
+
 A resample is never materialised as rows: it is a vector of row weights (how often each row was
-drawn), and each metric is a weighted sum over the rows of a model ranked once, so thousands of
-resamples of several models take seconds.
+drawn), and each metric is a weighted sum over the rows of a model ranked once
+(:mod:`multimodal_deterioration.evidence.resample_scoring`), so thousands of resamples of
+several models take seconds.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..base.errors import PipelineError
-from .evaluation import _as_labels, _as_scores, _group_codes
+from .inputs import as_labels, as_scores, group_codes
+from .resample_scoring import rank_model, resample_block, score_block
 
 # Enough resamples for stable 2.5/97.5 percentiles (Efron & Tibshirani 1993, ch. 13 suggest
 # 1,000 or more for percentile intervals).
@@ -31,6 +40,10 @@ DEFAULT_BOOTSTRAP_SEED = 0
 # Resamples are scored in blocks of about this many (resample x row) cells, so memory stays
 # near 16 MB per float64 matrix whatever the number of resamples.
 BOOTSTRAP_BLOCK_CELLS = 2_000_000
+# Each model's metrics, those of a paired difference, and those that need probabilities.
+MODEL_METRICS = ("auroc", "auprc", "sensitivity", "specificity", "brier", "discrimination_slope")
+DIFFERENCE_METRICS = ("auroc", "auprc", "brier", "discrimination_slope")
+PROBABILITY_METRICS = ("brier", "discrimination_slope")
 
 
 def stratified_bootstrap_indices(
@@ -67,9 +80,9 @@ def stratified_bootstrap_indices(
         >>> next(stratified_bootstrap_indices(y, 1, seed=0, groups=patient))
         array([6, 7, 4, 5, 4, 5, 0, 1])
     """
-    y = _as_labels(y_true)
+    y = as_labels(y_true)
     n_resamples = _positive_int(n_resamples, "n_resamples")
-    group_of_row = np.arange(y.size) if groups is None else _group_codes(groups, y.size)
+    group_of_row = np.arange(y.size) if groups is None else group_codes(groups, y.size)
     group_sizes = np.bincount(group_of_row)
     group_has_positive = np.bincount(group_of_row, weights=y) > 0
     positive_groups = np.flatnonzero(group_has_positive)
@@ -123,144 +136,6 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
-class _RankedModel:
-    """One model's score orderings (and probabilities), computed once and reused by every
-    resample.
-
-    Per-positive arrays follow the order of ``positive_rows`` in :func:`bootstrap_replicates`.
-    """
-
-    positives_ascending: np.ndarray  # row indices of positives, by increasing score
-    negatives_ascending: np.ndarray  # row indices of negatives, by increasing score
-    positives_below: np.ndarray  # per positive: positives scored strictly lower
-    negatives_below: np.ndarray  # per positive: negatives scored strictly lower
-    negatives_not_above: np.ndarray  # per positive: negatives scored lower or equal
-    # Per-row values whose weighted sums give the remaining metrics, one row of the array per
-    # value, so that each class needs a single matrix product per block:
-    # positives: flagged (score >= threshold), and if probabilities, p and (1 - p)^2;
-    # negatives: not flagged, and if probabilities, p and p^2.
-    positive_values: np.ndarray
-    negative_values: np.ndarray
-
-
-def _rank_model(
-    scores: np.ndarray,
-    positive_rows: np.ndarray,
-    negative_rows: np.ndarray,
-    threshold: float,
-    probabilities: bool,
-) -> _RankedModel:
-    positives_ascending = positive_rows[np.argsort(scores[positive_rows], kind="stable")]
-    negatives_ascending = negative_rows[np.argsort(scores[negative_rows], kind="stable")]
-    positive_scores = scores[positive_rows]
-    negative_scores = scores[negative_rows]
-    sorted_negatives = scores[negatives_ascending]
-    positive_values = [positive_scores >= threshold]
-    negative_values = [negative_scores < threshold]
-    if probabilities:
-        positive_values += [positive_scores, (1.0 - positive_scores) ** 2]
-        negative_values += [negative_scores, negative_scores**2]
-    return _RankedModel(
-        positives_ascending=positives_ascending,
-        negatives_ascending=negatives_ascending,
-        positives_below=np.searchsorted(scores[positives_ascending], positive_scores, "left"),
-        negatives_below=np.searchsorted(sorted_negatives, positive_scores, "left"),
-        negatives_not_above=np.searchsorted(sorted_negatives, positive_scores, "right"),
-        positive_values=np.vstack(positive_values).astype(np.float64),
-        negative_values=np.vstack(negative_values).astype(np.float64),
-    )
-
-
-@dataclass(frozen=True)
-class _ResampleBlock:
-    """A block of resamples, split by class once and shared by every model."""
-
-    weights: np.ndarray  # rows x resamples: how often each row was drawn
-    positive_weights: np.ndarray  # weights[positive_rows]
-    negative_weights: np.ndarray  # weights[negative_rows]
-    positive_total: np.ndarray  # per resample: positives drawn
-    negative_total: np.ndarray  # per resample: negatives drawn
-
-
-def _resample_block(
-    chunk: Sequence[np.ndarray], n_rows: int, positive_rows: np.ndarray, negative_rows: np.ndarray
-) -> _ResampleBlock:
-    # Rows x resamples, so gathering rows in score order copies contiguous memory and
-    # cumulative sums run down the rows.
-    weights = np.column_stack([np.bincount(rows, minlength=n_rows) for rows in chunk]).astype(
-        np.float64
-    )
-    positive_weights = weights[positive_rows]
-    negative_weights = weights[negative_rows]
-    return _ResampleBlock(
-        weights=weights,
-        positive_weights=positive_weights,
-        negative_weights=negative_weights,
-        positive_total=positive_weights.sum(axis=0),
-        negative_total=negative_weights.sum(axis=0),
-    )
-
-
-def _cumulative_weights(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Row k: total weight of the first k of ``rows`` (so row 0 is zero), per resample."""
-    cumulative = np.zeros((rows.size + 1, weights.shape[1]))
-    np.cumsum(weights[rows], axis=0, out=cumulative[1:])
-    return cumulative
-
-
-def _weighted_ranking_metrics(
-    model: _RankedModel, block: _ResampleBlock
-) -> tuple[np.ndarray, np.ndarray]:
-    """AUROC and average precision per resample; ``block.weights[i, r]`` is how often row i
-    was drawn in resample r.
-
-    They equal roc_auc_score and average_precision_score on the resampled rows:
-    AUROC = mean over drawn (positive, negative) pairs of [positive above] + 1/2 [tie];
-    AP = mean over drawn positives of the precision at that positive's score used as the
-    threshold (tied positives share one threshold, as in scikit-learn's step-wise sum).
-    """
-    positive_weights = block.positive_weights
-    positive_total, negative_total = block.positive_total, block.negative_total
-    below_negatives = _cumulative_weights(block.weights, model.negatives_ascending)
-    below_positives = _cumulative_weights(block.weights, model.positives_ascending)
-
-    wins = below_negatives[model.negatives_below] + below_negatives[model.negatives_not_above]
-    auroc_values = (
-        0.5 * np.einsum("ir,ir->r", positive_weights, wins) / (positive_total * negative_total)
-    )
-
-    true_pos = positive_total - below_positives[model.positives_below]
-    flagged = true_pos + negative_total - below_negatives[model.negatives_below]
-    # A positive not drawn in a resample has weight 0, so its 0/0 precision is never used.
-    precision = np.divide(true_pos, flagged, out=np.zeros_like(true_pos), where=flagged > 0)
-    average_precision = np.einsum("ir,ir->r", positive_weights, precision) / positive_total
-    return auroc_values, average_precision
-
-
-def _score_block(model: _RankedModel, block: _ResampleBlock) -> dict[str, np.ndarray]:
-    """Every bootstrap metric of one model for a block of resamples (columns of weights)."""
-    auroc_values, average_precision = _weighted_ranking_metrics(model, block)
-    # einsum, not @: OpenBLAS threads made these small products 10-60x slower whenever other
-    # work kept the cores busy (2-core machine); on idle cores a whole run takes as long.
-    positive_sums = np.einsum("ki,ir->kr", model.positive_values, block.positive_weights)
-    negative_sums = np.einsum("ki,ir->kr", model.negative_values, block.negative_weights)
-    values = {
-        "auroc": auroc_values,
-        "auprc": average_precision,
-        "sensitivity": positive_sums[0] / block.positive_total,
-        "specificity": negative_sums[0] / block.negative_total,
-    }
-    if len(positive_sums) > 1:  # the probability rows of positive_values are present
-        values["brier"] = (positive_sums[2] + negative_sums[2]) / (
-            block.positive_total + block.negative_total
-        )
-        values["discrimination_slope"] = (
-            positive_sums[1] / block.positive_total - negative_sums[1] / block.negative_total
-        )
-    return values
-
-
 def _difference_key(name_a: str, name_b: str) -> str:
     return f"{name_a}_minus_{name_b}"
 
@@ -295,34 +170,25 @@ def bootstrap_replicates(
     paired_differences: Sequence[tuple[str, str]] = (),
     progress: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """The metric of every resample, each an array of length ``n_resamples``::
+    """Every model's metrics in every resample (defined in the module docstring)::
 
         {model: {"auroc", "auprc", "sensitivity", "specificity",
                  "brier", "discrimination_slope"},
          "<a>_minus_<b>": {"auroc", "auprc", "brier", "discrimination_slope"}}
 
-    Every model is scored on the same resamples (paired), drawn by
-    :func:`stratified_bootstrap_indices`, and a difference is model a's value minus model
-    b's in the same resample. ``brier`` is the mean squared error of the probability (so a
-    negative Brier difference favours a); ``discrimination_slope`` is Yates' slope, the mean
-    probability of the positives minus that of the negatives, and its difference is the
-    integrated discrimination improvement (IDI) of Pencina et al. (2008) of a over b. Both
-    need probabilities: they are present only when every model's scores lie in [0, 1], and
-    left out (for every model and difference) otherwise. Each value equals the metric
-    computed on the resampled rows. :func:`bootstrap_confidence_intervals` turns these into
-    percentile intervals; they are exposed for histograms and further tests.
+    Every model is scored on the same resamples of :func:`stratified_bootstrap_indices`
+    (paired), a difference is model a's value minus model b's in the same resample, and each
+    value equals the metric computed on the resampled rows. :func:`bootstrap_confidence_intervals`
+    turns them into percentile intervals; these are for histograms and further tests.
 
     Args:
         y_true: 0/1 labels, both classes present.
         predictions: model name -> one score per row (probabilities for every metric,
             any scores for AUROC, AUPRC, sensitivity and specificity).
         thresholds: model name -> threshold for sensitivity and specificity (e.g. each
-            model's :func:`~multimodal_deterioration.evidence.evaluation.youden_threshold` on
-            validation data), or one float for every model.
-        n_resamples: number of resamples.
-        seed: seed of the resampling; the same seed gives the same values.
-        groups: optional id per row; whole groups are resampled (see
-            :func:`stratified_bootstrap_indices`).
+            model's ``youden_threshold`` on validation data), or one float for every model.
+        n_resamples, seed, groups: as for :func:`stratified_bootstrap_indices` (the same seed
+            gives the same values; with groups, whole groups are resampled).
         paired_differences: ``(a, b)`` name pairs whose differences a - b are wanted.
         progress: show a tqdm bar.
 
@@ -334,71 +200,107 @@ def bootstrap_replicates(
         >>> y = (rng.random(300) < 0.3).astype(int)
         >>> fused = 1 / (1 + np.exp(-(2 * y + rng.normal(size=300) - 1)))
         >>> vitals = 1 / (1 + np.exp(-(y + rng.normal(size=300) - 0.5)))
-        >>> values = bootstrap_replicates(
-        ...     y, {"fused": fused, "vitals": vitals}, n_resamples=500,
-        ...     paired_differences=[("fused", "vitals")],
-        ... )
+        >>> values = bootstrap_replicates(y, {"fused": fused, "vitals": vitals},
+        ...     n_resamples=500, paired_differences=[("fused", "vitals")])
         >>> values["fused"]["auroc"].shape
         (500,)
         >>> # bootstrap standard error of the AUROC gain
         >>> round(float(np.std(values["fused_minus_vitals"]["auroc"], ddof=1)), 2)
         0.03
     """
-    y = _as_labels(y_true)
+    y = as_labels(y_true)
+    scores = _model_scores(predictions, y.size)
+    model_thresholds = _resolve_thresholds(thresholds, list(scores))
+    pairs = _checked_pairs(paired_differences, scores)
+    indices = stratified_bootstrap_indices(y, n_resamples, seed, groups)
+    probabilities = all(s.min() >= 0.0 and s.max() <= 1.0 for s in scores.values())
+    values = _score_resamples(
+        scores, model_thresholds, probabilities, y, indices, n_resamples, progress
+    )
+    return values | _paired_differences(values, pairs, probabilities)
+
+
+def _paired_differences(
+    values: Mapping[str, Mapping[str, np.ndarray]],
+    pairs: Sequence[tuple[str, str]],
+    probabilities: bool,
+) -> dict[str, dict[str, np.ndarray]]:
+    """``{"<a>_minus_<b>": {metric: a's values - b's}}`` for the metrics of a difference."""
+    metrics = _metrics_of(DIFFERENCE_METRICS, probabilities)
+    return {
+        _difference_key(a, b): {metric: values[a][metric] - values[b][metric] for metric in metrics}
+        for a, b in pairs
+    }
+
+
+def _metrics_of(metrics: Sequence[str], probabilities: bool) -> tuple[str, ...]:
+    """``metrics`` without those of :data:`PROBABILITY_METRICS` unless ``probabilities``."""
+    return tuple(m for m in metrics if probabilities or m not in PROBABILITY_METRICS)
+
+
+def _model_scores(predictions: Mapping[str, np.ndarray], n_rows: int) -> dict[str, np.ndarray]:
+    """Every model's scores, checked: one finite score per row."""
     if not predictions:
         raise PipelineError("no predictions to bootstrap; pass at least one model's scores")
-    names = list(predictions)
-    scores = {
-        name: _as_scores(predictions[name], y.size, f"predictions of {name}") for name in names
+    return {
+        name: as_scores(predictions[name], n_rows, f"predictions of {name}") for name in predictions
     }
-    model_thresholds = _resolve_thresholds(thresholds, names)
+
+
+def _checked_pairs(
+    paired_differences: Sequence[tuple[str, str]], scores: Mapping[str, np.ndarray]
+) -> list[tuple[str, str]]:
+    """The ``(a, b)`` pairs as names, each naming two models and no difference key clashing
+    with a model's name."""
     pairs = [(str(a), str(b)) for a, b in paired_differences]
     for name_a, name_b in pairs:
         for name in (name_a, name_b):
             if name not in scores:
                 raise PipelineError(
                     f"paired difference names model {name}, which is not among the "
-                    f"predictions ({', '.join(names)}); fix the name"
+                    f"predictions ({', '.join(scores)}); fix the name"
                 )
         if _difference_key(name_a, name_b) in scores:
             raise PipelineError(
                 f"model name {_difference_key(name_a, name_b)} clashes with a paired "
                 "difference key; rename the model"
             )
+    return pairs
 
-    indices = stratified_bootstrap_indices(y, n_resamples, seed, groups)
+
+def _score_resamples(
+    scores: Mapping[str, np.ndarray],
+    thresholds: Mapping[str, float],
+    probabilities: bool,
+    y: np.ndarray,
+    indices: Iterator[np.ndarray],
+    n_resamples: int,
+    progress: bool,
+) -> dict[str, dict[str, np.ndarray]]:
+    """``{model: {metric: value per resample}}``: each model ranked once, then the resamples
+    drawn from ``indices`` scored in blocks of about :data:`BOOTSTRAP_BLOCK_CELLS` cells."""
     positive_rows = np.flatnonzero(y == 1)
     negative_rows = np.flatnonzero(y == 0)
-    probabilities = all(s.min() >= 0.0 and s.max() <= 1.0 for s in scores.values())
-    probability_metrics = ("brier", "discrimination_slope") if probabilities else ()
     ranked = {
-        name: _rank_model(
-            scores[name], positive_rows, negative_rows, model_thresholds[name], probabilities
+        name: rank_model(
+            scores[name], positive_rows, negative_rows, thresholds[name], probabilities
         )
-        for name in names
+        for name in scores
     }
-    metrics = ("auroc", "auprc", "sensitivity", "specificity", *probability_metrics)
-    values = {name: {metric: np.empty(n_resamples) for metric in metrics} for name in names}
-
+    metrics = _metrics_of(MODEL_METRICS, probabilities)
+    values = {name: {metric: np.empty(n_resamples) for metric in metrics} for name in ranked}
     block = max(1, BOOTSTRAP_BLOCK_CELLS // y.size)
     done = 0
     with tqdm(total=n_resamples, desc="bootstrap", unit="resample", disable=not progress) as bar:
         while done < n_resamples:
             chunk = list(itertools.islice(indices, block))
-            resamples = _resample_block(chunk, y.size, positive_rows, negative_rows)
+            resamples = resample_block(chunk, y.size, positive_rows, negative_rows)
             span = slice(done, done + len(chunk))
             for name, model in ranked.items():
-                block_values = _score_block(model, resamples)
-                for metric, metric_values in block_values.items():
+                for metric, metric_values in score_block(model, resamples).items():
                     values[name][metric][span] = metric_values
             done += len(chunk)
             bar.update(len(chunk))
-
-    for name_a, name_b in pairs:
-        values[_difference_key(name_a, name_b)] = {
-            metric: values[name_a][metric] - values[name_b][metric]
-            for metric in ("auroc", "auprc", *probability_metrics)
-        }
     return values
 
 
@@ -414,18 +316,10 @@ def bootstrap_confidence_intervals(
     paired_differences: Sequence[tuple[str, str]] = (),
     progress: bool = False,
 ) -> dict:
-    """Stratified, paired, percentile bootstrap intervals.
-
-    Returns ``{model: {"auroc": [lo, hi], "auprc": [...], "sensitivity": [...],
-    "specificity": [...], "brier": [...], "discrimination_slope": [...]},
-    "<a>_minus_<b>": {"auroc": [lo, hi], "auprc": [...], "brier": [...],
-    "discrimination_slope": [...]}}``, the metrics of :func:`bootstrap_replicates`: ``brier``
-    and ``discrimination_slope`` only when every model's scores are probabilities in [0, 1];
-    the difference's ``discrimination_slope`` is the IDI of a over b (Pencina et al. 2008).
-    Sensitivity and specificity use each model's threshold (a dict per model, or one float).
-    Every model sees the same resamples, so a difference interval reflects the pairing. See
-    :func:`stratified_bootstrap_indices` for the resampling and ``groups``. Interval ends are
-    numpy's linearly interpolated percentiles of the resample values.
+    """Stratified, paired, percentile bootstrap intervals of the metrics of
+    :func:`bootstrap_replicates` (defined in the module docstring), sensitivity and specificity
+    at each model's threshold. Every model sees the same resamples, so a difference interval
+    reflects the pairing; :func:`percentile_interval` gives the interval ends.
 
     Args:
         y_true, predictions, thresholds, n_resamples, seed, groups, paired_differences,
@@ -434,26 +328,23 @@ def bootstrap_confidence_intervals(
             97.5th percentiles).
 
     Returns:
-        The nested dict above, each leaf a ``[low, high]`` list of two floats (JSON-ready).
+        ``{model or "<a>_minus_<b>": {metric: [low, high]}}`` for the models, differences and
+        metrics of :func:`bootstrap_replicates`, each interval two floats (JSON-ready).
 
     Example:
         >>> rng = np.random.default_rng(0)
         >>> y = (rng.random(300) < 0.3).astype(int)
         >>> fused = 1 / (1 + np.exp(-(2 * y + rng.normal(size=300) - 1)))
         >>> vitals = 1 / (1 + np.exp(-(y + rng.normal(size=300) - 0.5)))
-        >>> intervals = bootstrap_confidence_intervals(
-        ...     y, {"fused": fused, "vitals": vitals}, n_resamples=500,
-        ...     paired_differences=[("fused", "vitals")],
-        ... )
+        >>> intervals = bootstrap_confidence_intervals(y, {"fused": fused, "vitals": vitals},
+        ...     n_resamples=500, paired_differences=[("fused", "vitals")])
         >>> sorted(intervals)
         ['fused', 'fused_minus_vitals', 'vitals']
         >>> # the AUROC gain's interval excludes 0
         >>> [round(end, 2) for end in intervals["fused_minus_vitals"]["auroc"]]
         [0.12, 0.24]
     """
-    confidence = float(confidence)
-    if not 0.0 < confidence < 1.0:
-        raise PipelineError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    confidence = _checked_confidence(confidence)
     replicates = bootstrap_replicates(
         y_true,
         predictions,
@@ -464,11 +355,28 @@ def bootstrap_confidence_intervals(
         paired_differences=paired_differences,
         progress=progress,
     )
-    tail = 100.0 * (1.0 - confidence) / 2.0
     return {
         key: {
-            metric: [float(v) for v in np.percentile(samples, [tail, 100.0 - tail])]
+            metric: percentile_interval(samples, confidence)
             for metric, samples in by_metric.items()
         }
         for key, by_metric in replicates.items()
     }
+
+
+def _checked_confidence(confidence) -> float:
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise PipelineError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    return confidence
+
+
+def percentile_interval(values: np.ndarray, confidence: float) -> list[float]:
+    """The central ``confidence`` interval of ``values``: numpy's linearly interpolated
+    percentiles, as ``[low, high]`` floats (JSON-ready).
+
+    >>> percentile_interval(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 0.5)  # 25th and 75th
+    [2.0, 4.0]
+    """
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    return [float(v) for v in np.percentile(values, [tail, 100.0 - tail])]

@@ -21,12 +21,18 @@ seed the interval is the ordinary paired bootstrap and ignores training randomne
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..base.errors import PipelineError
 from . import evaluation
-from .bootstrap import DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, bootstrap_replicates
+from .bootstrap import (
+    DEFAULT_BOOTSTRAP_RESAMPLES,
+    DEFAULT_BOOTSTRAP_SEED,
+    bootstrap_replicates,
+    percentile_interval,
+)
 
 # Metrics a comparison can read, by their name in bootstrap_replicates, with the metric on the
 # whole test split. A difference of discrimination slopes is the IDI (Pencina et al. 2008).
@@ -93,55 +99,88 @@ def compare_over_seeds(
     replicates = bootstrap_replicates(
         y, flat, n_resamples=n_resamples, seed=seed, groups=groups, thresholds=0.5
     )
-    whole = {key: {m: METRICS[m](y, prob) for m in metrics} for key, prob in flat.items()}
-    tail = 100.0 * (1.0 - confidence) / 2.0
-
-    def interval(values: np.ndarray) -> list[float]:
-        return [float(v) for v in np.percentile(values, [tail, 100.0 - tail])]
-
-    # One set of seed draws per number of seeds, shared by every pair and model with that many:
-    # the pairing over seeds, and drawn once rather than per pair and metric.
-    draws = {n: seed_draw_weights(n, n_resamples, seed) for n in {len(s) for s in shared.values()}}
-
-    def seed_mean(model: str, seeds: tuple[int, ...], metric: str) -> np.ndarray:
-        stacked = np.stack([replicates[f"{model}@{s}"][metric] for s in seeds])
-        return np.einsum("rs,sr->r", draws[len(seeds)], stacked)
-
+    resampled = _Resampled(
+        replicates=replicates,
+        whole={key: {m: METRICS[m](y, prob) for m in metrics} for key, prob in flat.items()},
+        # One set of seed draws per number of seeds, shared by every pair and model with that
+        # many: the pairing over seeds, and drawn once rather than per pair and metric.
+        draws={
+            n: seed_draw_weights(n, n_resamples, seed) for n in {len(s) for s in shared.values()}
+        },
+        confidence=confidence,
+    )
     results: dict = {"pairs": {}, "models": {}}
     for (a, b), seeds in shared.items():
-        entry: dict = {"model": a, "comparator": b, "seeds": list(seeds)}
-        for metric in metrics:
-            per_seed = {s: whole[f"{a}@{s}"][metric] - whole[f"{b}@{s}"][metric] for s in seeds}
-            values = np.array(list(per_seed.values()))
-            entry[metric] = {
-                "estimate": float(values.mean()),
-                "ci": interval(seed_mean(a, seeds, metric) - seed_mean(b, seeds, metric)),
-                "per_seed": {str(s): float(v) for s, v in per_seed.items()},
-                "sd_over_seeds": float(values.std(ddof=1)) if len(seeds) > 1 else None,
-            }
-            if metric == "auroc":
-                entry[metric]["probability_of_outperforming"] = _probability_of_outperforming(
-                    [replicates[f"{a}@{s}"][metric] for s in seeds],
-                    [replicates[f"{b}@{s}"][metric] for s in seeds],
-                )
-        results["pairs"][f"{a}_minus_{b}"] = entry
+        results["pairs"][f"{a}_minus_{b}"] = _pair_entry(resampled, a, b, seeds, metrics)
         for model in (a, b):
             if model not in results["models"] or len(seeds) > len(
                 results["models"][model]["seeds"]
             ):
-                results["models"][model] = {
-                    "seeds": list(seeds),
-                    **{
-                        metric: {
-                            "estimate": float(
-                                np.mean([whole[f"{model}@{s}"][metric] for s in seeds])
-                            ),
-                            "ci": interval(seed_mean(model, seeds, metric)),
-                        }
-                        for metric in metrics
-                    },
-                }
+                results["models"][model] = _model_entry(resampled, model, seeds, metrics)
     return results
+
+
+@dataclass(frozen=True)
+class _Resampled:
+    """What every comparison reads: each ``"<model>@<seed>"``'s metrics per row resample
+    (``replicates``) and on the whole test split (``whole``), the seed draws per number of
+    seeds (``draws``, from :func:`seed_draw_weights`) and the intervals' coverage."""
+
+    replicates: dict[str, dict[str, np.ndarray]]
+    whole: dict[str, dict[str, float]]
+    draws: dict[int, np.ndarray]
+    confidence: float
+
+    def seed_mean(self, model: str, seeds: tuple[int, ...], metric: str) -> np.ndarray:
+        """The model's metric averaged over the drawn seeds, one value per resample."""
+        stacked = np.stack([self.replicates[f"{model}@{s}"][metric] for s in seeds])
+        return np.einsum("rs,sr->r", self.draws[len(seeds)], stacked)
+
+    def interval(self, values: np.ndarray) -> list[float]:
+        return percentile_interval(values, self.confidence)
+
+
+def _pair_entry(
+    resampled: _Resampled, a: str, b: str, seeds: tuple[int, ...], metrics: Sequence[str]
+) -> dict:
+    """``pairs.<a>_minus_<b>``: per metric the seed-averaged difference, its two-level
+    interval, the per-seed differences and their SD (AUROC: also P(a beats b))."""
+    whole, replicates = resampled.whole, resampled.replicates
+    entry: dict = {"model": a, "comparator": b, "seeds": list(seeds)}
+    for metric in metrics:
+        per_seed = {s: whole[f"{a}@{s}"][metric] - whole[f"{b}@{s}"][metric] for s in seeds}
+        values = np.array(list(per_seed.values()))
+        difference = resampled.seed_mean(a, seeds, metric) - resampled.seed_mean(b, seeds, metric)
+        entry[metric] = {
+            "estimate": float(values.mean()),
+            "ci": resampled.interval(difference),
+            "per_seed": {str(s): float(v) for s, v in per_seed.items()},
+            "sd_over_seeds": float(values.std(ddof=1)) if len(seeds) > 1 else None,
+        }
+        if metric == "auroc":
+            entry[metric]["probability_of_outperforming"] = _probability_of_outperforming(
+                [replicates[f"{a}@{s}"][metric] for s in seeds],
+                [replicates[f"{b}@{s}"][metric] for s in seeds],
+            )
+    return entry
+
+
+def _model_entry(
+    resampled: _Resampled, model: str, seeds: tuple[int, ...], metrics: Sequence[str]
+) -> dict:
+    """``models.<model>``: the seeds and, per metric, the seed-averaged value and interval."""
+    return {
+        "seeds": list(seeds),
+        **{
+            metric: {
+                "estimate": float(
+                    np.mean([resampled.whole[f"{model}@{s}"][metric] for s in seeds])
+                ),
+                "ci": resampled.interval(resampled.seed_mean(model, seeds, metric)),
+            }
+            for metric in metrics
+        },
+    }
 
 
 def _shared_seeds(

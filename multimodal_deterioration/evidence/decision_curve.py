@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..base.errors import PipelineError
-from .evaluation import _as_labels, _as_probabilities
+from .inputs import as_labels, as_probabilities
 
 # 1% to 50% in steps of 1%: the range Vickers et al. (2019, Diagn Progn Res 3:18) call
 # clinically reasonable for most decisions; an early-warning escalation above 50% risk would
@@ -88,8 +88,8 @@ def net_benefit(y_true, prob, thresholds=DEFAULT_THRESHOLDS) -> np.ndarray:
         >>> net_benefit([1, 0, 1, 0], [0.9, 0.6, 0.4, 0.1], [0.5])
         array([0.])
     """
-    y = _as_labels(y_true)
-    p = _as_probabilities(prob, y.size)
+    y = as_labels(y_true)
+    p = as_probabilities(prob, y.size)
     t = _as_thresholds(thresholds)
     positives = np.sort(p[y == 1])
     negatives = np.sort(p[y == 0])
@@ -114,7 +114,7 @@ def decision_curve(
         [...], "treat_none": [0.0, ...]}, "prevalence": float, "definition": str}``, every
         list as long as ``thresholds`` and every number a plain Python float.
     """
-    y = _as_labels(y_true)
+    y = as_labels(y_true)
     t = _as_thresholds(thresholds)
     if not predictions:
         raise PipelineError("no predictions for the decision curve; pass at least one model")
@@ -126,7 +126,7 @@ def decision_curve(
         )
     n_pos = int(y.sum())
     curves = {
-        name: net_benefit(y, _as_probabilities(prob, y.size, f"predictions of {name}"), t)
+        name: net_benefit(y, as_probabilities(prob, y.size, f"predictions of {name}"), t)
         for name, prob in predictions.items()
     }
     curves["treat_all"] = _net_benefit_from_counts(n_pos, y.size - n_pos, y.size, t)

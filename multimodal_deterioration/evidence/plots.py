@@ -2,8 +2,9 @@
 
 Every figure is written twice, as a 300 dpi PNG and as a vector PDF, atomically. Models differ
 in line style and marker as well as colour, so the figures stay readable when printed in
-greyscale. The functions draw what they are given; legends with AUCs and confidence intervals
-are composed by the caller from ``multimodal_results.json``.
+greyscale. The ``plot_*`` functions draw what they are given; :func:`write_figures` draws every
+figure of a run, with legends (AUCs and their confidence intervals, ECEs) composed from
+``multimodal_results.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from ..base.artifacts import write_atomically  # noqa: E402
 from .evaluation import reliability_curve  # noqa: E402
+from .results import DISPLAY_NAMES  # noqa: E402
+from .results_schema import Results  # noqa: E402
 
 DPI = 300
 FIGURE_FORMATS = ("png", "pdf")
@@ -36,6 +39,17 @@ STYLES = (
     {"color": "#E69F00", "linestyle": (0, (1, 1)), "marker": "P"},
 )
 REFERENCE_LINE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
+# The reliability diagram shows the two models being compared; six overlapping curves are unreadable.
+RELIABILITY_MODELS = ("multimodal", "vital_only")
+# The file name (without extension) of each figure of a run, in the output folder.
+FIGURE_STEMS = {
+    "roc": "multimodal_roc_curves",
+    "pr": "multimodal_pr_curves",
+    "reliability": "multimodal_reliability_diagram",
+    "reliability_recalibrated": "multimodal_reliability_recalibrated",
+    "decision_curve": "multimodal_decision_curve",
+    "curves": "multimodal_training_curves",
+}
 RC_PARAMS = {
     "font.size": 9,
     "axes.titlesize": 10,
@@ -288,3 +302,91 @@ def plot_decision_curve(
         _legend_below(axis)
         figure.tight_layout()
         return save_figure(figure, path_stem)
+
+
+# --------------------------------------------------------------------------- a run's figures
+
+
+def write_figures(
+    results: Results,
+    y_test: np.ndarray,
+    test_probabilities: Mapping[str, np.ndarray],
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    best_epochs: Mapping[str, int],
+    out_dir: str | os.PathLike,
+    recalibrated_probabilities: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, list[Path]]:
+    """Every figure of the run, PNG + PDF each, named by :data:`FIGURE_STEMS` in ``out_dir``,
+    with legends composed from ``results``; returns {figure key: paths}.
+
+    ``recalibrated_probabilities``: test probabilities after the validation-fitted calibrator,
+    for the recalibrated reliability diagram (left out when a model has none).
+    """
+    out_dir = Path(out_dir)
+    figures = {
+        "roc": plot_roc_curves(
+            y_test, by_legend(results, test_probabilities, "auroc"), out_dir / FIGURE_STEMS["roc"]
+        ),
+        "pr": plot_pr_curves(
+            y_test, by_legend(results, test_probabilities, "auprc"), out_dir / FIGURE_STEMS["pr"]
+        ),
+        "reliability": plot_reliability_diagram(
+            y_test,
+            by_calibration(results, test_probabilities, recalibrated=False),
+            out_dir / FIGURE_STEMS["reliability"],
+        ),
+        "curves": plot_training_curves(
+            {DISPLAY_NAMES[m]: records for m, records in histories.items()},
+            out_dir / FIGURE_STEMS["curves"],
+            results["reported_baseline_auroc"],
+            {DISPLAY_NAMES[m]: epoch for m, epoch in best_epochs.items()},
+        ),
+    }
+    recalibrated = recalibrated_probabilities or {}
+    if all(m in recalibrated for m in RELIABILITY_MODELS):
+        figures["reliability_recalibrated"] = plot_reliability_diagram(
+            y_test,
+            by_calibration(results, recalibrated, recalibrated=True),
+            out_dir / FIGURE_STEMS["reliability_recalibrated"],
+            title="Reliability diagram after recalibration, test split",
+        )
+    curve = results["decision_curve"]
+    figures["decision_curve"] = plot_decision_curve(
+        curve["thresholds"],
+        {DISPLAY_NAMES[m]: curve["net_benefit"][m] for m in RELIABILITY_MODELS},
+        out_dir / FIGURE_STEMS["decision_curve"],
+        curve["net_benefit"]["treat_all"],
+    )
+    return figures
+
+
+def legend_label(results: Results, model: str, metric: str) -> str:
+    """A figure legend entry: the model's display name, AUROC or AUPRC and its CI, 3 decimals."""
+    name = "AUROC" if metric == "auroc" else "AUPRC"
+    low, high = results["confidence_intervals"][model][metric]
+    value = results["metrics"][model][metric]
+    return f"{DISPLAY_NAMES[model]}: {name} {value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def by_legend(
+    results: Results, probabilities: Mapping[str, np.ndarray], metric: str
+) -> dict[str, np.ndarray]:
+    """Every model's probabilities keyed by its :func:`legend_label` for ``metric``."""
+    return {legend_label(results, m, metric): probabilities[m] for m in probabilities}
+
+
+def by_calibration(
+    results: Results, probabilities: Mapping[str, np.ndarray], recalibrated: bool
+) -> dict[str, np.ndarray]:
+    """The probabilities of :data:`RELIABILITY_MODELS`, keyed by the model's name and test ECE
+    (after recalibration when ``recalibrated``)."""
+    labelled = {}
+    for m in RELIABILITY_MODELS:
+        metrics = results["metrics"][m]
+        ece = (
+            metrics["recalibrated"]["test"]["ece_after"]
+            if recalibrated
+            else metrics["expected_calibration_error"]
+        )
+        labelled[f"{DISPLAY_NAMES[m]} (ECE {ece:.3f})"] = probabilities[m]
+    return labelled

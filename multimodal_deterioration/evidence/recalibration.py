@@ -27,13 +27,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from ..base.errors import PipelineError
-from .evaluation import (
-    _as_labels,
-    _as_probabilities,
-    _require_both_classes,
-    brier_score,
-    expected_calibration_error,
-)
+from .evaluation import brier_score, expected_calibration_error
+from .inputs import as_labels, as_probabilities, require_both_classes
 
 RECALIBRATION_METHODS = ("platt", "isotonic")
 DEFAULT_RECALIBRATION_METHOD = "platt"
@@ -84,7 +79,7 @@ class Calibrator:
 
     def transform(self, prob) -> np.ndarray:
         """Recalibrated probabilities (float64, in [0, 1]) for probabilities in [0, 1]."""
-        p = _as_probabilities(prob, np.size(prob), "probabilities to recalibrate")
+        p = as_probabilities(prob, np.size(prob), "probabilities to recalibrate")
         if self.method == "platt":
             return expit(
                 self.parameters["intercept"] + self.parameters["slope"] * _platt_feature(p)
@@ -151,9 +146,9 @@ def fit_calibrator(y_val, p_val, method: str = DEFAULT_RECALIBRATION_METHOD) -> 
         A :class:`Calibrator`; apply it to test probabilities with ``.transform``.
     """
     method = _check_method(method)
-    y = _as_labels(y_val)
-    p = _as_probabilities(p_val, y.size, "validation probabilities")
-    _require_both_classes(y, "recalibration")
+    y = as_labels(y_val)
+    p = as_probabilities(p_val, y.size, "validation probabilities")
+    require_both_classes(y, "recalibration")
     if method == "isotonic":
         isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
         return Calibrator(
@@ -202,8 +197,8 @@ def recalibration_summary(
     Test labels are used only for those scores, never for the fit.
     """
     calibrator = fit_calibrator(y_val, p_val, method)
-    y = _as_labels(y_test)
-    before = _as_probabilities(p_test, y.size, "test probabilities")
+    y = as_labels(y_test)
+    before = as_probabilities(p_test, y.size, "test probabilities")
     after = calibrator.transform(before)
     summary = {
         "method": calibrator.method,

@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from ..base.errors import PipelineError, first_line
+from ..contract.arrays import SPLITS
 from ..contract.multimodal_data import MultimodalData, MultimodalSplit
 from ..learning.experiment import BASELINE_MODEL, MAIN_MODEL, ExperimentConfig, run_experiment
-from ..preparation.vitals import SPLITS
 from . import evaluation
 
 # A single redraw gives no spread to report.
@@ -131,59 +131,21 @@ def run_resplits(
         ``test_samples``, ``test_positives``, ``multimodal_auroc``, ``vital_only_auroc``,
         ``difference`` = multimodal - vital-only, ``notes_in_several_splits``: notes reused
         within an original split that this redraw spreads over several, None without
-        ``note_index``), ``mean`` and ``sd`` (sample SD, ddof=1) with
-        keys ``multimodal``, ``vital_only``, ``difference``, ``difference_range`` ([min, max]),
+        ``note_index``), ``mean`` and ``sd`` (sample SD, ddof=1) with keys ``multimodal``,
+        ``vital_only``, ``difference``; ``difference_range`` ([min, max]),
         ``splits_multimodal_better`` (redraws with a positive difference) and ``note``.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < MIN_RESPLITS:
-        raise PipelineError(
-            f"--resplits must be an integer of at least {MIN_RESPLITS} (got {k!r}): one redraw "
-            "says nothing about how the result varies between splits; pass --resplits 5 or "
-            "more, or leave it off"
-        )
+    _check_resplits(k)
     seeds = [seed + i for i in range(int(k))]
     for draw_seed in seeds:
         resplit(data, draw_seed)
     single = replace(config, ablations=False, seeds=(config.main_seed,))
-
-    per_split = []
-    for index, draw_seed in enumerate(seeds, start=1):
-        redrawn = resplit(data, draw_seed)
-        test = redrawn.splits["test"]
-        if log:
-            log(
-                f"Resplit {index}/{k} (seed {draw_seed}): "
-                + ", ".join(f"{name} {len(redrawn.splits[name])}" for name in SPLITS)
-                + f" samples, {int(test.y.sum())} test positives"
-            )
-        experiment = run_experiment(
-            redrawn,
-            single,
-            device,
-            log=log,
-            progress=progress,
-            variants=(MAIN_MODEL, BASELINE_MODEL),
+    per_split = [
+        _train_on_redraw(
+            resplit(data, draw_seed), single, index, draw_seed, k, device, log, progress
         )
-        fused = evaluation.auroc(test.y, experiment.models[MAIN_MODEL].test_prob)
-        vital = evaluation.auroc(test.y, experiment.models[BASELINE_MODEL].test_prob)
-        per_split.append(
-            {
-                "split": index,
-                "seed": draw_seed,
-                "test_samples": int(len(test)),
-                "test_positives": int(test.y.sum()),
-                "multimodal_auroc": fused,
-                "vital_only_auroc": vital,
-                "difference": fused - vital,
-                "notes_in_several_splits": _notes_in_several_splits(redrawn),
-            }
-        )
-
-    values = {
-        "multimodal": np.array([row["multimodal_auroc"] for row in per_split]),
-        "vital_only": np.array([row["vital_only_auroc"] for row in per_split]),
-        "difference": np.array([row["difference"] for row in per_split]),
-    }
+        for index, draw_seed in enumerate(seeds, start=1)
+    ]
     grouped_by = "sample id" if data.has_ids else "sample"
     return {
         "k": int(k),
@@ -191,15 +153,72 @@ def run_resplits(
         "training_seed": config.main_seed,
         "grouped_by": grouped_by,
         "per_split": per_split,
-        "mean": {name: float(v.mean()) for name, v in values.items()},
-        "sd": {name: float(v.std(ddof=1)) for name, v in values.items()},
-        "difference_range": [float(values["difference"].min()), float(values["difference"].max())],
-        "splits_multimodal_better": int((values["difference"] > 0).sum()),
+        **_spread(per_split),
         "note": (
             f"These {k} splits are redrawn from the pooled train, validation and test data "
             f"(stratified by label, grouped by {grouped_by}, original proportions) with both "
             "models retrained on each; the main result above is from the fixed split."
         ),
+    }
+
+
+def _check_resplits(k) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < MIN_RESPLITS:
+        raise PipelineError(
+            f"--resplits must be an integer of at least {MIN_RESPLITS} (got {k!r}): one redraw "
+            "says nothing about how the result varies between splits; pass --resplits 5 or "
+            "more, or leave it off"
+        )
+
+
+def _train_on_redraw(
+    redrawn: MultimodalData,
+    config: ExperimentConfig,
+    index: int,
+    draw_seed: int,
+    k: int,
+    device: torch.device,
+    log: Callable[[str], None] | None,
+    progress: bool,
+) -> dict:
+    """Train the fused model and vital-only on one redraw; its row of ``per_split``."""
+    test = redrawn.splits["test"]
+    if log:
+        log(
+            f"Resplit {index}/{k} (seed {draw_seed}): "
+            + ", ".join(f"{name} {len(redrawn.splits[name])}" for name in SPLITS)
+            + f" samples, {int(test.y.sum())} test positives"
+        )
+    experiment = run_experiment(
+        redrawn, config, device, log=log, progress=progress, variants=(MAIN_MODEL, BASELINE_MODEL)
+    )
+    fused = evaluation.auroc(test.y, experiment.models[MAIN_MODEL].test_prob)
+    vital = evaluation.auroc(test.y, experiment.models[BASELINE_MODEL].test_prob)
+    return {
+        "split": index,
+        "seed": draw_seed,
+        "test_samples": int(len(test)),
+        "test_positives": int(test.y.sum()),
+        "multimodal_auroc": fused,
+        "vital_only_auroc": vital,
+        "difference": fused - vital,
+        "notes_in_several_splits": _notes_in_several_splits(redrawn),
+    }
+
+
+def _spread(per_split: list[dict]) -> dict:
+    """Mean, SD (ddof=1) and range of the redraws' AUROCs and differences, and how many
+    redraws favoured the fused model."""
+    values = {
+        "multimodal": np.array([row["multimodal_auroc"] for row in per_split]),
+        "vital_only": np.array([row["vital_only_auroc"] for row in per_split]),
+        "difference": np.array([row["difference"] for row in per_split]),
+    }
+    return {
+        "mean": {name: float(v.mean()) for name, v in values.items()},
+        "sd": {name: float(v.std(ddof=1)) for name, v in values.items()},
+        "difference_range": [float(values["difference"].min()), float(values["difference"].max())],
+        "splits_multimodal_better": int((values["difference"] > 0).sum()),
     }
 
 

@@ -32,6 +32,7 @@ from .bootstrap import (
     bootstrap_confidence_intervals,
 )
 from .decision_curve import better_ranges, decision_curve, format_threshold_ranges, useful_ranges
+from .delong import delong_test
 from .over_seeds import (
     added_value,
     control_summary,
@@ -248,9 +249,7 @@ def main_seed_statistics(
         paired_differences=[(MAIN_MODEL, BASELINE_MODEL), *control_differences(list(test_prob))],
         progress=settings.progress,
     )
-    delong = evaluation.delong_test(
-        test.y, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL], groups=groups
-    )
+    delong = delong_test(test.y, test_prob[MAIN_MODEL], test_prob[BASELINE_MODEL], groups=groups)
     return {
         "confidence_intervals": intervals,
         "bootstrap": {

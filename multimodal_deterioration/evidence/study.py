@@ -34,7 +34,7 @@ from ..learning.predictions import (
     load_predictions,
     save_predictions,
 )
-from . import report
+from . import plots, report
 from .resplits import run_resplits
 from .results import EvaluationSettings, build_results, predictions_table, recalibrate_models
 from .tables import write_results_tables
@@ -349,7 +349,7 @@ def draw_figures(results, experiment, data, recalibrations, out_dir) -> dict[str
         for name, model in experiment.models.items()
         if model.training is not None
     }
-    return report.write_figures(
+    return plots.write_figures(
         results,
         data.splits["test"].y,
         {name: model.test_prob for name, model in experiment.models.items()},

@@ -1,8 +1,8 @@
 """The main results table for a thesis: as CSV (every number unrounded) and as a LaTeX table.
 
 Both are rendered from the results dict that ``multimodal_results.json`` holds, like the Markdown
-table of ``report.py``, so neither can disagree with the JSON. One row per model, in the order of
-``results["metrics"]``: AUROC and AUPRC with their bootstrap 95% CIs, Brier score, expected
+table of ``report_findings.py``, so neither can disagree with the JSON. One row per model, in the
+order of ``results["metrics"]``: AUROC and AUPRC with their bootstrap 95% CIs, Brier score, expected
 calibration error, and at each model's validation-chosen threshold the threshold itself,
 sensitivity and specificity (with CIs), PPV and NPV. A ratio with a zero denominator is ``None``
 in the JSON; it is an empty cell in the CSV and "n/a" in LaTeX.
@@ -24,9 +24,9 @@ import pandas as pd
 
 from ..base.artifacts import save_text, write_atomically
 from .evaluation import DEFAULT_CALIBRATION_BINS
-from .report import pairing_phrase
 from .results import DISPLAY_NAMES
 from .results_schema import Results
+from .wording import pairing_phrase
 
 CSV_FILENAME = "multimodal_results_table.csv"
 TEX_FILENAME = "multimodal_results_table.tex"
