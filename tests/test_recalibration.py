@@ -15,12 +15,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss
 
 from multimodal_deterioration.base.errors import PipelineError
-from multimodal_deterioration.evidence.recalibration import (
-    RECALIBRATION_METHODS,
-    Calibrator,
-    fit_calibrator,
-    recalibration_summary,
-)
+from multimodal_deterioration.evidence.recalibration import fit_calibrator, recalibration_summary
+from multimodal_deterioration.learning.calibrator import RECALIBRATION_METHODS, Calibrator
 
 TRUE_SLOPE = 2.0
 TRUE_INTERCEPT = 0.5

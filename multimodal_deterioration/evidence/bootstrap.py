@@ -29,7 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..base.errors import PipelineError
-from .inputs import as_labels, as_scores, group_codes
+from ..base.inputs import as_labels, as_scores, group_codes
 from .resample_scoring import rank_model, resample_block, score_block
 
 # Enough resamples for stable 2.5/97.5 percentiles (Efron & Tibshirani 1993, ch. 13 suggest

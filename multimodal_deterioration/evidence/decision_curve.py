@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..base.errors import PipelineError
-from .inputs import as_labels, as_probabilities
+from ..base.inputs import as_labels, as_probabilities
 
 # 1% to 50% in steps of 1%: the range Vickers et al. (2019, Diagn Progn Res 3:18) call
 # clinically reasonable for most decisions; an early-warning escalation above 50% risk would

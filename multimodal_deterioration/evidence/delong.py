@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import norm, rankdata
 
 from ..base.errors import PipelineError
-from .inputs import as_labels, as_scores, group_codes, require_both_classes
+from ..base.inputs import as_labels, as_scores, group_codes, require_both_classes
 
 DELONG_METHOD = "DeLong"
 CLUSTERED_DELONG_METHOD = "DeLong, clustered (Obuchowski 1997)"

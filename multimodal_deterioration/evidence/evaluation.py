@@ -12,7 +12,7 @@ numbers are comparable; DeLong's test of two AUROCs is in
 - A ratio whose denominator is zero (e.g. sensitivity with no positive rows) is ``None``, not
   NaN, because JSON has no portable NaN and a reader must see "undefined", not a number.
 - Errors a user can cause (one class only, mismatched lengths, non-finite scores) raise
-  ``PipelineError`` with the fix (:mod:`multimodal_deterioration.evidence.inputs`).
+  ``PipelineError`` with the fix (:mod:`multimodal_deterioration.base.inputs`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from ..base.errors import PipelineError
-from .inputs import as_labels, as_probabilities, as_scores, require_both_classes
+from ..base.inputs import as_labels, as_probabilities, as_scores, require_both_classes
 
 # Guo et al. (2017), "On calibration of modern neural networks", use 10 equal-width bins;
 # it is also scikit-learn's calibration_curve default.

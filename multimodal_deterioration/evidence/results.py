@@ -18,6 +18,7 @@ import pandas as pd
 from ..base.errors import PipelineError
 from ..base.settings import check_settings, setting
 from ..contract.multimodal_data import MultimodalData
+from ..learning.calibrator import RECALIBRATION_METHODS
 from ..learning.experiment import (
     BASELINE_MODEL,
     CONTROL_MODELS,
@@ -39,12 +40,7 @@ from .over_seeds import (
     seed_aware_comparisons,
     seed_summary,
 )
-from .recalibration import (
-    DEFAULT_RECALIBRATION_METHOD,
-    RECALIBRATION_METHODS,
-    Recalibration,
-    recalibration_summary,
-)
+from .recalibration import DEFAULT_RECALIBRATION_METHOD, Recalibration, recalibration_summary
 from .results_schema import (
     DataSummary,
     DecisionCurve,

@@ -26,7 +26,7 @@ import torch
 
 from ..base.artifacts import require_readable_file, write_atomically
 from ..base.errors import PipelineError, first_line
-from ..evidence.recalibration import Calibrator
+from .calibrator import Calibrator
 from .model import ModelConfig, build_model
 from .training import TrainingConfig, TrainingResult, VitalStandardizer, predict_proba
 
