@@ -35,6 +35,7 @@ DEVICE = "auto"  # --device: auto | cpu | cuda
 CUDA_GRAPH = default_of(TrainingConfig, "cuda_graph")  # --no-cuda-graph
 BASELINE_AUROC = default_of(EvaluationSettings, "reported_baseline_auroc")  # --baseline-auroc
 STANDARDIZE = default_of(ExperimentConfig, "standardize")  # --no-standardize
+NOTE_INDICATOR = default_of(ExperimentConfig, "note_indicator")  # --note-indicator
 BOOTSTRAP = default_of(EvaluationSettings, "bootstrap_resamples")  # --bootstrap
 MIN_GAIN = default_of(EvaluationSettings, "min_gain")  # --min-gain: smallest gain that matters
 RECALIBRATION = default_of(EvaluationSettings, "recalibration")  # --recalibration
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "dropout": DROPOUT,
         "standardize": STANDARDIZE,
         "train_workers": TRAIN_WORKERS,
+        "note_indicator": NOTE_INDICATOR,
     }
     add_setting_flags(parser, ExperimentConfig, experiment_flags, list(experiment_flags))
     parser.add_argument(

@@ -6,6 +6,8 @@ The README holds generated blocks, each between ``<!-- NAME:begin -->`` and
 
 - ``demo-results``: the honest demo (every model's AUROC, the verdict and its attribution, ΔBrier
   and IDI, calibration, the decision curve), from its ``multimodal_results.json``;
+- ``demo-subgroups``: the honest demo's results by note availability and recency, the report's
+  own table;
 - ``demo-leak``: the same demo with ``--allow-untimed-notes`` beside it;
 - ``verdict-calibration``: ``benchmarks/benchmark_verdict_calibration.py``'s table, from its JSON;
 - ``training-defaults``: ``benchmarks/benchmark_training_defaults.py``'s table, from its JSON.
@@ -244,6 +246,25 @@ def benchmark_module(name: str):
     return module
 
 
+def subgroups_block(results: dict) -> str:
+    """The ``demo-subgroups`` block: the report's subgroup table and what may be read from it."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))  # run as a script, the package is beside this folder
+    from multimodal_deterioration.evidence.report_subgroups import subgroup_claims, subgroup_table
+
+    claims = subgroup_claims(results)
+    reading = (
+        "Intervals that exclude zero: " + "; ".join(claims) + "."
+        if claims
+        else "No subgroup difference has an interval that excludes zero."
+    )
+    return (
+        f"By note availability and recency ({results['test_samples']} test samples; the same "
+        "two-level bootstrap, restricted to each subgroup):\n\n"
+        f"{subgroup_table(results)}\n\n{reading}"
+    )
+
+
 def calibration_block(record: dict) -> str:
     """The ``verdict-calibration`` block: the calibration benchmark's own tables."""
     return benchmark_module("benchmark_verdict_calibration").markdown(record)
@@ -282,6 +303,7 @@ def main(argv=None) -> int:
             parser.error("give both --honest DIR and --leaked DIR")
         honest, leaked = load_results(args.honest), load_results(args.leaked)
         blocks["demo-results"] = honest_block(honest)
+        blocks["demo-subgroups"] = subgroups_block(honest)
         blocks["demo-leak"] = leak_block(honest, leaked)
     if args.calibration:
         blocks["verdict-calibration"] = calibration_block(json.loads(args.calibration.read_text()))

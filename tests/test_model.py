@@ -12,6 +12,12 @@ from multimodal_deterioration.learning.model import (
     build_model,
     count_parameters,
 )
+from multimodal_deterioration.learning.note_indicator import (
+    HAS_NOTE,
+    HOURS_SINCE_NOTE,
+    NOTE_HOURS_SCALE,
+    NoteIndicator,
+)
 
 # The reference architecture's published parameter count (6 vital features, 384-d text).
 REFERENCE_PARAMETER_COUNT = 241_409
@@ -168,3 +174,18 @@ def test_invalid_model_config_raises_pipeline_error(kwargs):
 def test_model_config_from_dict_rejects_unknown_keys():
     with pytest.raises(PipelineError, match="unknown keys"):
         ModelConfig.from_dict({"kind": "multimodal", "n_vital_features": 6, "attention": True})
+
+
+@pytest.mark.parametrize(
+    "indicator",
+    [NoteIndicator(), NoteIndicator((HAS_NOTE, HOURS_SINCE_NOTE), NOTE_HOURS_SCALE)],
+    ids=["flag", "flag and hours"],
+)
+def test_the_note_indicator_widens_only_the_first_text_layer(indicator):
+    text_dim = 384 + indicator.width
+    config = ModelConfig("multimodal", 6, text_dim, note_indicator=indicator)
+    model = build_model(config)
+    assert config.note_dim == 384
+    assert count_parameters(model) == REFERENCE_PARAMETER_COUNT + 64 * indicator.width
+    assert count_parameters(model) == expected_parameter_count("multimodal", 6, text_dim)
+    assert ModelConfig.from_dict(config.to_dict()) == config

@@ -277,8 +277,12 @@ def linked_pairing(timing_checked: bool, warnings=()) -> dict:
 
 
 def report_inputs(pairing: dict) -> dict:
+    """What the limitations read: the data's meta and the pairing summarised from it."""
+    from multimodal_deterioration.evidence.results import describe_pairing
+
     return {
         "meta": {"pairing": pairing},
+        "pairing": describe_pairing({"pairing": pairing}),
         "reported_baseline_auroc": 0.85,
         "added_value": {"includes_training_randomness": True},
         "metrics": {

@@ -25,6 +25,7 @@ from multimodal_deterioration.evidence.results import (
 )
 from multimodal_deterioration.evidence.tables import (
     CSV_FILENAME,
+    SUBGROUPS_CSV_FILENAME,
     TEX_FILENAME,
     latex_escape,
     latex_table,
@@ -141,7 +142,7 @@ def assert_rounded(cell: str, value: float | None) -> None:
 
 
 def test_every_csv_number_equals_the_json_value_exactly(results, tmp_path):
-    csv_path, _ = write_results_tables(results, tmp_path)
+    csv_path, _, _ = write_results_tables(results, tmp_path)
     with open(csv_path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["model"] for row in rows] == list(results["metrics"])
@@ -167,7 +168,7 @@ def test_the_frame_holds_the_json_numbers_unrounded_with_nan_for_undefined(resul
 
 def test_an_undefined_ratio_is_empty_in_the_csv_and_na_in_latex(results, tmp_path):
     assert results["metrics"][NO_ALARM_MODEL]["at_validation_threshold"]["ppv"] is None
-    csv_path, tex_path = write_results_tables(results, tmp_path)
+    csv_path, tex_path, _ = write_results_tables(results, tmp_path)
     with open(csv_path, newline="", encoding="utf-8") as handle:
         row = next(r for r in csv.DictReader(handle) if r["model"] == NO_ALARM_MODEL)
     assert row["ppv"] == ""
@@ -304,11 +305,12 @@ def test_the_table_is_well_formed_with_booktabs_rules(results):
 # --------------------------------------------------------------------------- files
 
 
-def test_both_files_are_written_atomically_into_out_dir(results, tmp_path, monkeypatch):
+def test_every_file_is_written_atomically_into_out_dir(results, tmp_path, monkeypatch):
     out_dir = tmp_path / "tables"
     paths = write_results_tables(results, out_dir)
-    assert paths == [out_dir / CSV_FILENAME, out_dir / TEX_FILENAME]
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted([CSV_FILENAME, TEX_FILENAME])
+    names = [CSV_FILENAME, TEX_FILENAME, SUBGROUPS_CSV_FILENAME]
+    assert paths == [out_dir / name for name in names]
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(names)
     assert paths[1].read_text(encoding="utf-8") == latex_table(results)
     before = {path: path.read_bytes() for path in paths}
 
@@ -323,7 +325,7 @@ def test_both_files_are_written_atomically_into_out_dir(results, tmp_path, monke
     with pytest.raises(OSError, match="disk full"):
         write_results_tables(changed, out_dir)
     assert {path: path.read_bytes() for path in paths} == before
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted([CSV_FILENAME, TEX_FILENAME])
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(names)
 
 
 # --------------------------------------------------------------------------- compiling

@@ -26,10 +26,10 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..base.errors import PipelineError
 from ..base.inputs import as_labels, as_scores, group_codes
+from ..base.progress import progress_bar
 from .resample_scoring import rank_model, resample_block, score_block
 
 # Enough resamples for stable 2.5/97.5 percentiles (Efron & Tibshirani 1993, ch. 13 suggest
@@ -190,7 +190,7 @@ def bootstrap_replicates(
         n_resamples, seed, groups: as for :func:`stratified_bootstrap_indices` (the same seed
             gives the same values; with groups, whole groups are resampled).
         paired_differences: ``(a, b)`` name pairs whose differences a - b are wanted.
-        progress: show a tqdm bar.
+        progress: show a progress bar where one can be drawn (at a terminal).
 
     Returns:
         The nested dict above, each leaf a float array of length ``n_resamples``.
@@ -291,7 +291,9 @@ def _score_resamples(
     values = {name: {metric: np.empty(n_resamples) for metric in metrics} for name in ranked}
     block = max(1, BOOTSTRAP_BLOCK_CELLS // y.size)
     done = 0
-    with tqdm(total=n_resamples, desc="bootstrap", unit="resample", disable=not progress) as bar:
+    with progress_bar(
+        total=n_resamples, enabled=progress, desc="bootstrap", unit="resample"
+    ) as bar:
         while done < n_resamples:
             chunk = list(itertools.islice(indices, block))
             resamples = resample_block(chunk, y.size, positive_rows, negative_rows)

@@ -28,6 +28,7 @@ from .report_findings import (
     seeds_section,
 )
 from .report_methods import methods_paragraph
+from .report_subgroups import subgroups_section
 from .results_schema import ResultsFile
 from .wording import number, pairing_phrase
 
@@ -54,7 +55,7 @@ def limitations(results: ResultsFile) -> str:
             "**These data are synthetic** (the project's demo cohort): the numbers show that the "
             "pipeline works, not anything about patients."
         )
-    items.extend(pairing_limitations(meta.get("pairing") or {}))
+    items.extend(pairing_limitations(results["pairing"]))
     quoted = results["reported_baseline_auroc"]
     if quoted > CEILING_AUROC:
         items.append(
@@ -76,7 +77,7 @@ def limitations(results: ResultsFile) -> str:
 
 
 def pairing_limitations(pairing: dict) -> list[str]:
-    """What the pairing of notes with samples (``meta["pairing"]``) limits: the pairing rule,
+    """What the pairing of notes with samples (``results["pairing"]``) limits: the pairing rule,
     the preparation's warnings and notes shared by several samples."""
     method = pairing.get("method")
     if method in ("random", "sequential"):
@@ -107,7 +108,7 @@ def pairing_limitations(pairing: dict) -> list[str]:
             "linked by patient, a difference cannot be attributed to clinical information."
         ]
     items.extend(f"Pairing warning: {warning}." for warning in pairing.get("warnings") or [])
-    reused = sum((pairing.get("reused_samples") or {}).values())
+    reused = pairing.get("reused_samples", 0)
     if reused:
         items.append(
             f"{reused:,} samples share a note with another sample of the same split (too few notes for the samples)."
@@ -216,7 +217,11 @@ Brier score and expected calibration error on the test split, before and after r
 
 ### Negative controls and ablations
 
-{controls_section(results)}"""
+{controls_section(results)}
+
+### By note availability and recency
+
+{subgroups_section(results)}"""
 
 
 def write_report(

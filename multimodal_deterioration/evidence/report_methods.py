@@ -26,7 +26,7 @@ def methods_paragraph(results: ResultsFile) -> str:
         else f"{data['vital_features']} features"
     )
     embedding = meta.get("embedding_model") or {}
-    pairing = meta.get("pairing") or {}
+    pairing = results["pairing"]
     notes = meta.get("notes") or {}
     seeds = config["seeds"]
     parts = [
@@ -45,10 +45,11 @@ def methods_paragraph(results: ResultsFile) -> str:
             meta.get("text_strategy"),
             pairing,
             data,
-            (results.get("pairing") or {}).get("description"),
+            pairing["description"],
         ),
         truncation_sentence(meta.get("embedding_truncation")),
         models_sentence(results),
+        note_indicator_sentence(results),
         f"Both were trained with binary cross-entropy weighted by the training split's "
         f"negative-to-positive ratio, Adam (learning rate {config['learning_rate']:g}), batch size "
         f"{config['batch_size']} and gradient-norm clipping at {config['grad_clip']:g}, for at most "
@@ -112,6 +113,25 @@ def models_sentence(results: Results) -> str:
         f"layer{between_lstm_layers}. The vital-only baseline ({parameters['vital_only']:,} "
         f"parameters) uses {vital_pathway} with a {widths(vitals['head'])} head and was trained "
         "in the same run, on the same split, with the same procedure and seed."
+    )
+
+
+def note_indicator_sentence(results: Results) -> str:
+    """What ``--note-indicator`` added to the text input; empty when it was off."""
+    if not results["run"]["config"].get("note_indicator"):
+        return ""
+    added = results["architecture"]["multimodal"]["text_dim"] - results["data"]["text_dimension"]
+    hours = (
+        " and the hours from its most recent eligible note to the prediction time, scaled as "
+        "log(1 + min(h, 168)) / log(1 + 168) (0 without a note)"
+        if added == 2
+        else ""
+    )
+    return (
+        f"The text input also carried a 0/1 flag for whether the sample had an eligible note"
+        f"{hours} (`--note-indicator`), so that a missing note was not left to be inferred from "
+        "an all-zero embedding; the shuffled-notes controls moved these columns with the notes, "
+        "and the notes-zeroed control zeroed them."
     )
 
 
@@ -200,7 +220,8 @@ def notes_sentence(
 ) -> str:
     """Which notes were embedded, how, and how they were paired, from the data file's meta.
 
-    ``notes``, ``embedding`` and ``pairing`` are ``meta``'s sections of those names, and
+    ``notes`` and ``embedding`` are ``meta``'s sections of those names, ``pairing`` the
+    results' pairing summary, and
     ``linkage`` the linkage rule and its counts in words (``results["pairing"]["description"]``,
     absent for pairings other than by id and for data files that predate it); without an
     embedding record the sentence says the data file does not record its notes.

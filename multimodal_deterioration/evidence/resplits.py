@@ -36,7 +36,7 @@ from . import evaluation
 # A single redraw gives no spread to report.
 MIN_RESPLITS = 2
 # The per-row arrays of a split, moved together by a redraw.
-ROW_FIELDS = ("X_vital", "X_text", "y", "note_index", "ids", "note_count")
+ROW_FIELDS = ("X_vital", "X_text", "y", "note_index", "ids", "note_count", "note_hours")
 
 
 def resplit(data: MultimodalData, seed: int) -> MultimodalData:

@@ -48,6 +48,7 @@ from .results_schema import (
     RecalibratedMetrics,
     Results,
 )
+from .subgroups import subgroup_results
 
 REFERENCE_THRESHOLD = 0.5
 REFERENCE_MODEL_NAME = "MultiModalLSTM"
@@ -166,6 +167,9 @@ def build_results(
     results["added_value"] = added_value(comparisons, settings.min_gain)
     results["seeds"] = seed_summary(experiment, y_test, comparisons)
     results["controls"] = control_summary(results, list(models))
+    results["subgroups"] = subgroup_results(
+        experiment, data.splits["test"], settings.bootstrap_resamples, settings.bootstrap_seed
+    )
     results["model_parameters"] = {
         name: count_parameters(build_model(model.model_config)) for name, model in models.items()
     }
@@ -353,7 +357,8 @@ def describe_pairing(meta: dict) -> PairingSummary:
     """How notes were paired with samples, in words and warnings, from the data file's ``meta``.
 
     The preparation script's warnings (patients in several splits, samples without a note,
-    unchecked note timing) reach the results and the report through here, not only stderr.
+    unchecked note timing) reach the results and the report through here, not only stderr; the
+    report, the tables and the summary read the pairing from here, not from ``meta``.
     """
     pairing = meta.get("pairing") or {}
     return {
@@ -363,6 +368,7 @@ def describe_pairing(meta: dict) -> PairingSummary:
         "timing_checked": pairing.get("timing_checked"),
         "description": pairing.get("description") or None,
         "warnings": list(pairing.get("warnings") or []),
+        "reused_samples": sum((pairing.get("reused_samples") or {}).values()),
     }
 
 

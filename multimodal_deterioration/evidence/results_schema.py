@@ -74,10 +74,14 @@ from .schema_over_seeds import (
     SeedAveragedChange,
     SeedAveragedMetric,
     SeedSummary,
+    SubgroupResult,
+    Subgroups,
 )
 
 # Every class of the schema, its sections included, so a reader imports them from here.
 __all__ = [
+    "SubgroupResult",
+    "Subgroups",
     "Interval",
     "SplitCounts",
     "DataSummary",
@@ -141,7 +145,8 @@ class Results(TypedDict):
     ``validation_threshold_method`` (in words); then one section per key, each described by its
     own class: ``data``, ``pairing``, ``metrics`` (per model), ``decision_curve``,
     ``confidence_intervals`` (per model and per ``<a>_minus_<b>`` difference), ``bootstrap``,
-    ``statistics``, ``comparisons``, ``added_value``, ``seeds``, ``controls``, ``model_parameters`` (trainable
+    ``statistics``, ``comparisons``, ``added_value``, ``seeds``, ``controls``, ``subgroups``
+    (by note availability and recency), ``model_parameters`` (trainable
     parameters per model), ``architecture`` (per model: its :class:`ModelConfig` fields and
     layer widths, from which the report's methods paragraph is written) and ``training`` (per
     trained model).
@@ -176,6 +181,7 @@ class Results(TypedDict):
     added_value: AddedValue
     seeds: SeedSummary
     controls: ControlsRun | ControlsNotRun
+    subgroups: Subgroups
     model_parameters: dict[str, int]
     architecture: dict[str, Architecture]
     training: dict[str, TrainingOutcome]
@@ -187,7 +193,8 @@ class RunConfig(TypedDict):
     In order: ``TrainingConfig`` (``epochs``, ``patience``, ``batch_size``, ``learning_rate``,
     ``grad_clip``, ``cuda_graph``); ``ExperimentConfig`` (``dropout``, ``standardize``,
     ``seeds``: the training seeds, the first the main seed, ``ablations``: whether the controls
-    ran, and ``train_workers``: ``--train-workers``, None for one per core);
+    ran, ``train_workers``: ``--train-workers``, None for one per core, and ``note_indicator``:
+    whether the text input carried the note-availability columns);
     ``EvaluationSettings`` (``reported_baseline_auroc``, ``bootstrap_resamples``,
     ``bootstrap_seed``, ``min_gain``, ``recalibration``); ``StudyConfig`` (``data_file``,
     ``vitals_file``, ``ablations_setting``: the ``--ablations`` flag, ``ablations_auto_limit``:
@@ -208,6 +215,7 @@ class RunConfig(TypedDict):
     seeds: list[int]
     ablations: bool
     train_workers: int | None
+    note_indicator: bool
     reported_baseline_auroc: float
     bootstrap_resamples: int
     bootstrap_seed: int

@@ -54,6 +54,8 @@ class PairingSummary(TypedDict):
       sample's prediction time; None when not recorded (pairings other than by id).
     - ``description``: the linkage rule and its counts in words (id pairing), else None.
     - ``warnings``: the preparation step's warnings, one sentence each.
+    - ``reused_samples``: samples that share their note with another sample of their split
+      (a pool with fewer notes than samples).
     """
 
     method: str | None
@@ -62,6 +64,7 @@ class PairingSummary(TypedDict):
     timing_checked: bool | None
     description: str | None
     warnings: list[str]
+    reused_samples: int
 
 
 class ThresholdMetrics(TypedDict):

@@ -244,3 +244,38 @@ class ControlsRun(TypedDict):
     notes_zeroed_at_test: ControlReading
     label_leak_suspected: bool
     label_leak_rule: str
+
+
+class SubgroupResult(TypedDict):
+    """``subgroups.by.<way>.<subgroup>``: one subgroup of the test split
+    (:mod:`multimodal_deterioration.evidence.subgroups`).
+
+    - ``samples``, ``positives``: its size and positives.
+    - ``status``: ``"estimated"``; ``"too_small"`` (fewer than ``min_per_class`` samples of a
+      class: counts only); ``"empty"``; or ``"not_estimable"`` with the ``reason``.
+    - ``auroc`` (when estimated): the fused, vital-only and shuffled-notes models' AUROC on the
+      subgroup, averaged over seeds, with two-level intervals.
+    - ``differences`` (when estimated): ``multimodal_minus_vital_only`` and
+      ``multimodal_minus_notes_shuffled`` on the subgroup, as in ``comparisons``.
+    """
+
+    samples: int
+    positives: int
+    status: Literal["estimated", "too_small", "empty", "not_estimable"]
+    reason: NotRequired[str]
+    auroc: NotRequired[dict[str, SeedAveragedMetric]]
+    differences: NotRequired[dict[str, ComparedMetric]]
+
+
+class Subgroups(TypedDict):
+    """``subgroups``: results by note availability and recency on the test split.
+
+    ``by`` has ``availability`` (``"with a note"``, ``"without a note"``), ``note_count``
+    (``"1 note"``, ``"2-3 notes"``, ``"4+ notes"``; when note counts are known) and ``recency``
+    (hours from the most recent note to the prediction time: ``"< 6 h"``, ``"6-24 h"``,
+    ``"> 24 h"``; when times are known). Subgroups are not randomised: a difference between
+    them is not an effect of the notes.
+    """
+
+    min_per_class: int
+    by: dict[str, dict[str, SubgroupResult]]

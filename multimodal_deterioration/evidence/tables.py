@@ -24,12 +24,14 @@ import pandas as pd
 
 from ..base.artifacts import save_text, write_atomically
 from .evaluation import DEFAULT_CALIBRATION_BINS
+from .report_subgroups import subgroup_frame
 from .results import DISPLAY_NAMES
 from .results_schema import Results
 from .wording import pairing_phrase
 
 CSV_FILENAME = "multimodal_results_table.csv"
 TEX_FILENAME = "multimodal_results_table.tex"
+SUBGROUPS_CSV_FILENAME = "multimodal_subgroups_table.csv"
 TABLE_LABEL = "tab:multimodal-results"
 DECIMALS = 3
 # The metrics with a bootstrap interval; the others are point values only.
@@ -209,7 +211,7 @@ def caption(results: Results, frame: pd.DataFrame) -> str:
         f"Performance of every model on the test split ({results['test_samples']:,} samples, "
         f"positive rate {positive_rate:.{DECIMALS}f})."
     )
-    parts.append(pairing_sentence(meta.get("pairing") or results.get("pairing") or {}))
+    parts.append(pairing_sentence(results["pairing"]))
     bootstrap = results["bootstrap"]
     parts.append(
         f"Values in parentheses are {latex_escape(bootstrap['interval'])} confidence intervals "
@@ -252,15 +254,22 @@ def pairing_sentence(pairing: dict) -> str:
 
 
 def write_results_tables(results: Results, out_dir: str | os.PathLike) -> list[Path]:
-    """Write ``multimodal_results_table.csv`` and ``.tex`` into ``out_dir``, each atomically.
+    """Write ``multimodal_results_table.csv`` and ``.tex``, and the subgroups' CSV
+    (``multimodal_subgroups_table.csv``), into ``out_dir``, each atomically.
 
-    Both are rendered before either is written, so bad results leave neither file touched.
-    Returns the two paths, CSV first.
+    All are rendered before any is written, so bad results leave every file untouched.
+    Returns the three paths: the results CSV, its LaTeX, the subgroups' CSV.
     """
     out_dir = Path(out_dir)
     frame = results_table_frame(results)
     tex = latex_table(results)
+    subgroups = subgroup_frame(results)
     csv_path = write_atomically(
         out_dir / CSV_FILENAME, lambda tmp: frame.to_csv(tmp, index=False, na_rep="")
     )
-    return [csv_path, save_text(out_dir / TEX_FILENAME, tex)]
+    tex_path = save_text(out_dir / TEX_FILENAME, tex)
+    subgroups_path = write_atomically(
+        out_dir / SUBGROUPS_CSV_FILENAME,
+        lambda tmp: subgroups.to_csv(tmp, index=False, na_rep=""),
+    )
+    return [csv_path, tex_path, subgroups_path]

@@ -1,9 +1,10 @@
 """A self-describing checkpoint: rebuild the trained model and predict without the training script.
 
 ``best_multimodal_model.pt`` is a plain dict (loadable with ``torch.load(weights_only=True)``)
-holding the state dict, the model config, the vital standardisation statistics, the chosen
-threshold, the training config, the best epoch with its validation AUROC, and the calibrator
-fitted on the validation split.
+holding the state dict, the model config (with the note indicator's columns and hours scale
+when the model was trained with ``--note-indicator``, also under the key ``note_indicator``,
+absent otherwise), the vital standardisation statistics, the chosen threshold, the training config,
+the best epoch with its validation AUROC, and the calibrator fitted on the validation split.
 
 Example::
 
@@ -12,6 +13,12 @@ Example::
     probabilities = model.predict(X_vital, X_text)          # raw vitals, (N, T, F) and (N, 384)
     alerts = probabilities >= model.threshold               # the threshold is on this scale
     risks = model.predict(X_vital, X_text, calibrated=True)  # recalibrated on validation
+
+A model trained with ``--note-indicator`` builds its indicator columns from the notes per sample
+(``note_count_{split}`` of multimodal_data.npz) and, when it was trained with note times, the
+hours since the most recent note (``note_hours_{split}``, NaN without a note)::
+
+    probabilities = model.predict(X_vital, X_text, note_count=note_count, note_hours=note_hours)
 """
 
 from __future__ import annotations
@@ -28,9 +35,17 @@ from ..base.artifacts import require_readable_file, write_atomically
 from ..base.errors import PipelineError, first_line
 from .calibrator import Calibrator
 from .model import ModelConfig, build_model
+from .note_indicator import with_note_indicator
 from .training import TrainingConfig, TrainingResult, VitalStandardizer, predict_proba
 
 CHECKPOINT_FORMAT = 1
+# What LoadedModel.predict's note arguments hold, for the message when one is missing.
+NOTE_ARGUMENTS = {
+    "note_count": "notes aggregated per sample, 0 where a sample has none: note_count_{split} of "
+    "multimodal_data.npz, or (note_index >= 0) for data without it",
+    "note_hours": "hours from each sample's most recent note to its prediction time, NaN where "
+    "it has none: note_hours_{split} of multimodal_data.npz",
+}
 # What loading and rebuilding raise for a file that is not a checkpoint of this format.
 NOT_A_CHECKPOINT = (
     OSError,
@@ -65,6 +80,9 @@ def save_checkpoint(
         "calibrator": calibrator.to_dict() if calibrator else None,
         **(extra or {}),
     }
+    if model_config.note_indicator is not None:
+        # Also in model_config, which rebuilds it; here so a reader of the file sees it first.
+        payload["note_indicator"] = model_config.note_indicator.to_dict()
     return write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
@@ -97,13 +115,25 @@ class LoadedModel:
     calibrator: Calibrator | None = None
 
     def predict(
-        self, X_vital: np.ndarray, X_text: np.ndarray, device: str = "cpu", calibrated: bool = False
+        self,
+        X_vital: np.ndarray,
+        X_text: np.ndarray,
+        device: str = "cpu",
+        calibrated: bool = False,
+        *,
+        note_count: np.ndarray | None = None,
+        note_hours: np.ndarray | None = None,
     ) -> np.ndarray:
         """Probabilities of deterioration for raw (unstandardised) vitals and note embeddings.
 
         The network's outputs are inflated by the class-weighted training; ``calibrated=True``
         maps them through the calibrator fitted on the validation split, giving probabilities
         that can be read as risks. ``threshold`` applies to the uncalibrated outputs.
+
+        A model trained with the note indicator needs ``note_count`` (notes per sample, 0 where
+        a sample has none) and, when it was trained with note times, ``note_hours`` (hours from
+        the most recent note to the prediction time, NaN without a note); other models ignore
+        both.
         """
         if calibrated and self.calibrator is None:
             raise PipelineError(
@@ -112,7 +142,7 @@ class LoadedModel:
             )
         X_vital = np.asarray(X_vital, dtype=np.float32)
         X_text = np.asarray(X_text, dtype=np.float32)
-        expected_text = self.config.text_dim
+        expected_text = self.config.note_dim
         n_features = self.config.n_vital_features
         if X_vital.ndim != 3 or X_vital.shape[1] == 0 or X_vital.shape[2] != n_features:
             raise PipelineError(
@@ -130,12 +160,39 @@ class LoadedModel:
                 f"the inputs hold {n_bad} NaN or infinite values; impute or drop them before "
                 "predicting"
             )
+        X_text = self.text_input(X_text, note_count, note_hours)
         if self.standardizer is not None:
             X_vital = self.standardizer.transform(X_vital)
         probabilities = predict_proba(
             self.network.to(device), X_vital, X_text, torch.device(device)
         )
         return self.calibrator.transform(probabilities) if calibrated else probabilities
+
+    def text_input(
+        self, X_text: np.ndarray, note_count: np.ndarray | None, note_hours: np.ndarray | None
+    ) -> np.ndarray:
+        """The network's text input: ``X_text``, with the note indicator's columns when the
+        model was trained with them."""
+        indicator = self.config.note_indicator
+        if indicator is None:
+            return X_text
+        needed = {"note_count": note_count}
+        if indicator.has_hours:
+            needed["note_hours"] = note_hours
+        for name, values in needed.items():
+            if values is None:
+                raise PipelineError(
+                    f"this checkpoint was trained with --note-indicator ({', '.join(indicator.columns)}): "
+                    f"pass {name}= to predict ({NOTE_ARGUMENTS[name]})"
+                )
+            if np.shape(values) != (len(X_text),):
+                raise PipelineError(
+                    f"{name} has shape {np.shape(values)}, expected ({len(X_text)},): one value "
+                    "per sample, in the rows of X_text"
+                )
+        has_note = np.asarray(note_count) > 0
+        hours = None if note_hours is None else np.asarray(note_hours, dtype=np.float64)
+        return with_note_indicator(X_text, indicator, has_note, hours)
 
 
 def load_checkpoint(path: str | os.PathLike) -> LoadedModel:

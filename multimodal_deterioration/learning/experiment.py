@@ -16,6 +16,13 @@ pairwise, seed by seed. Variants:
   in for the label rather than describing the patient); ``notes_zeroed_at_test`` (the trained
   fused model with every note set to zero at test time: what the fused model gets from vitals).
 
+With ``note_indicator`` the text input of every variant is the note vector followed by the
+note-availability columns (:mod:`multimodal_deterioration.learning.note_indicator`). They are
+part of the text input, so the notes controls treat them as part of the note: the shuffled
+controls permute whole rows of the text input (a note's indicator moves with it), the zeroed
+control zeroes them with the note (flag 0, hours 0: what a sample without a note carries), and
+the text-only control sees them. Left off, the inputs and the networks are the reference ones.
+
 Training randomness (initialisation, batch order, dropout, the shuffles) moves a test AUROC as
 much as the gains at stake, so every variant the verdict reads is trained once per seed
 (:data:`SEEDED_VARIANTS`); ``text_only`` only with the main seed. On a CPU the trainings run in
@@ -38,6 +45,7 @@ from ..base.settings import SettingError, check_settings, setting
 from ..base.workers import available_cores
 from ..contract.multimodal_data import MultimodalData
 from .model import ModelConfig, build_model
+from .note_indicator import NoteIndicator, indicator_for, split_text_input
 from .training import (
     TrainingConfig,
     TrainingResult,
@@ -84,8 +92,9 @@ TRAINED_VARIANTS = {
 @dataclass(frozen=True)
 class ExperimentConfig:
     """What one experiment trains: the optimisation settings, the model's dropout, whether vitals
-    are standardised, the seeds (the first is the main one), whether the controls run, and how
-    many worker processes train on a CPU."""
+    are standardised, the seeds (the first is the main one), whether the controls run, how
+    many worker processes train on a CPU, and whether the text input carries the note
+    indicator."""
 
     training: TrainingConfig = field(default_factory=TrainingConfig)
     dropout: float = setting(
@@ -106,6 +115,14 @@ class ExperimentConfig:
         minimum=1,
         metavar="N",
         kind=int,
+    )
+    note_indicator: bool = setting(
+        False,
+        "append to the text input a 0/1 flag 'has an eligible note' and, when every split "
+        "records note times, the hours since the most recent note (log-scaled, capped at one "
+        "week), so the network need not infer a missing note from an all-zero vector; the "
+        "notes controls permute and zero them with the notes (default: off, the reference "
+        "architecture)",
     )
 
     def __post_init__(self) -> None:
@@ -170,7 +187,10 @@ class Experiment:
 
 
 def permute_text(text: np.ndarray, how: str, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Notes as paired, shuffled across the split, or shuffled among samples of one label."""
+    """Notes as paired, shuffled across the split, or shuffled among samples of one label.
+
+    Whole rows move, so columns appended to the note vector (the note indicator) stay with it.
+    """
     if how == "paired":
         return text
     if how == "shuffled":
@@ -184,12 +204,14 @@ def permute_text(text: np.ndarray, how: str, y: np.ndarray, rng: np.random.Gener
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What every training needs: standardised vitals, note vectors and labels per split."""
+    """What every training needs: standardised vitals, text inputs (note vectors, with the note
+    indicator when it is on) and labels per split."""
 
     vitals: dict[str, np.ndarray]
     text: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
-    model_settings: tuple[int, int, float]  # vital features, text dimension, dropout
+    # vital features, text input width, dropout, the note indicator (None when off)
+    model_settings: tuple[int, int, float, NoteIndicator | None]
     zeroed_seeds: tuple[int, ...]  # seeds whose fused model is also scored with notes zeroed
 
 
@@ -212,8 +234,10 @@ def _train_variant(
     text = {
         name: permute_text(inputs.text[name], notes, inputs.y[name], rng) for name in inputs.text
     }
-    n_features, text_dim, dropout = inputs.model_settings
-    model_config = ModelConfig(kind, n_features, text_dim, dropout=dropout)
+    n_features, text_dim, dropout, indicator = inputs.model_settings
+    model_config = ModelConfig(
+        kind, n_features, text_dim, dropout=dropout, note_indicator=indicator
+    )
     seed_everything(seed)  # the initial weights depend on the seed, not on run order
     model = build_model(model_config)
     result = train_model(
@@ -238,6 +262,7 @@ def _train_variant(
         )
     ]
     if variant == MAIN_MODEL and seed in inputs.zeroed_seeds:
+        # Zeroing the whole text input zeroes the note indicator with the note: flag 0, hours 0.
         trained.append(
             TrainedModel(
                 "notes_zeroed_at_test",
@@ -308,7 +333,8 @@ def run_experiment(
     standardizer = VitalStandardizer.fit(train_vitals) if config.standardize else None
     zeroed = "notes_zeroed_at_test"  # scored with the fused models of its seeds, not trained
     zeroed_seeds = config.seeds_of(zeroed) if zeroed in variants else ()
-    inputs = _training_inputs(data, standardizer, config.dropout, zeroed_seeds)
+    indicator = indicator_for(data.splits.values()) if config.note_indicator else None
+    inputs = _training_inputs(data, standardizer, config.dropout, zeroed_seeds, indicator)
     # The fused model first in each seed: it usually trains longest, so parallel workers finish
     # together; the order changes no result.
     trained = _train_all(inputs, config.trainings(variants), config, device, log, progress)
@@ -321,21 +347,25 @@ def _training_inputs(
     standardizer: VitalStandardizer | None,
     dropout: float,
     zeroed_seeds: tuple[int, ...],
+    indicator: NoteIndicator | None = None,
 ) -> _Inputs:
-    """Every split's vitals (standardised when ``standardizer`` is given), note vectors and
-    labels, with the network's sizes."""
+    """Every split's vitals (standardised when ``standardizer`` is given), text inputs (the note
+    vectors, followed by ``indicator``'s columns when given) and labels, with the network's
+    sizes."""
     splits = data.splits
+    text = {name: split_text_input(split, indicator) for name, split in splits.items()}
     return _Inputs(
         vitals={
             name: standardizer.transform(split.X_vital) if standardizer else split.X_vital
             for name, split in splits.items()
         },
-        text={name: split.X_text for name, split in splits.items()},
+        text=text,
         y={name: split.y for name, split in splits.items()},
         model_settings=(
             splits["train"].X_vital.shape[2],
-            splits["train"].X_text.shape[1],
+            text["train"].shape[1],
             dropout,
+            indicator,
         ),
         zeroed_seeds=zeroed_seeds,
     )

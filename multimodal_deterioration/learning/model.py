@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..base.errors import PipelineError
+from .note_indicator import NoteIndicator
 
 MODEL_KINDS = ("multimodal", "vital_only", "text_only")
 
@@ -37,7 +38,12 @@ DEFAULT_TEXT_DIM = 384
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Everything needed to rebuild a model from a checkpoint."""
+    """Everything needed to rebuild a model from a checkpoint and give it its inputs.
+
+    ``text_dim`` is the width of the text input: the note vector, plus the columns of
+    ``note_indicator`` when the model was trained with ``--note-indicator`` (None: the note
+    vector alone, the reference setup).
+    """
 
     kind: str
     n_vital_features: int
@@ -45,6 +51,7 @@ class ModelConfig:
     lstm_hidden: int = 128
     lstm_layers: int = 2
     dropout: float = 0.3
+    note_indicator: NoteIndicator | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -58,9 +65,25 @@ class ModelConfig:
                 )
         if not 0.0 <= self.dropout < 1.0:
             raise PipelineError(f"model config dropout must be in [0, 1) (got {self.dropout})")
+        if self.note_indicator is not None and self.text_dim <= self.note_indicator.width:
+            raise PipelineError(
+                f"model config text_dim {self.text_dim} leaves no room for the note vector "
+                f"beside the note indicator's {self.note_indicator.width} column(s)"
+            )
+
+    @property
+    def note_dim(self) -> int:
+        """The width of the note vector alone (``text_dim`` less the indicator's columns)."""
+        return self.text_dim - (self.note_indicator.width if self.note_indicator else 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain values only, for a checkpoint and for JSON: the indicator as its dict, and no
+        ``note_indicator`` key without one (the reference setup's record is unchanged)."""
+        record = asdict(self)
+        del record["note_indicator"]
+        if self.note_indicator is not None:
+            record["note_indicator"] = self.note_indicator.to_dict()
+        return record
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
@@ -71,6 +94,9 @@ class ModelConfig:
                 f"model config has unknown keys {unknown}; the checkpoint was written by an "
                 "incompatible version, retrain the model"
             )
+        indicator = data.get("note_indicator")
+        if indicator is not None:
+            data = {**data, "note_indicator": NoteIndicator.from_dict(indicator)}
         return cls(**data)
 
 
@@ -188,6 +214,10 @@ def describe_architecture(config: ModelConfig) -> dict[str, Any]:
     """The layer widths of ``config``'s network, pathway by pathway (None for a pathway the
     model does not have), for the results and the methods paragraph.
 
+    The note indicator is what the text input holds, not a layer: it is left out here (its
+    columns are counted in ``text_dim``, so ``text_dim`` less the data's note dimension is the
+    number of indicator columns, and ``run.config.note_indicator`` says whether it was on).
+
     >>> describe_architecture(ModelConfig("vital_only", 6))["head"]
     [32, 16, 1]
     """
@@ -195,8 +225,9 @@ def describe_architecture(config: ModelConfig) -> dict[str, Any]:
     text = config.kind != "vital_only"
     head_in = VITAL_PROJECTION_WIDTHS[-1] * vital + TEXT_PROJECTION_WIDTHS[-1] * text
     hidden = FUSION_HEAD_WIDTHS if config.kind == "multimodal" else UNIMODAL_HEAD_WIDTHS
+    settings = {key: value for key, value in config.to_dict().items() if key != "note_indicator"}
     return {
-        **config.to_dict(),
+        **settings,
         "vital_projection": [config.lstm_hidden, *VITAL_PROJECTION_WIDTHS] if vital else None,
         "text_projection": [config.text_dim, *TEXT_PROJECTION_WIDTHS] if text else None,
         "head": [head_in, *hidden, 1],
