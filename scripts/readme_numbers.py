@@ -6,6 +6,8 @@ The README holds generated blocks, each between ``<!-- NAME:begin -->`` and
 
 - ``demo-results``: the honest demo (every model's AUROC, the verdict and its attribution, ΔBrier
   and IDI, calibration, the decision curve), from its ``multimodal_results.json``;
+- ``demo-cohort``: how many notes the honest demo used and excluded, and how many samples had
+  none, from its ``meta``;
 - ``demo-subgroups``: the honest demo's results by note availability and recency, the report's
   own table;
 - ``demo-leak``: the same demo with ``--allow-untimed-notes`` beside it;
@@ -140,6 +142,23 @@ def links(results: dict) -> tuple[int, int]:
     return (
         sum(pairing["eligible_links"].values()),
         sum(pairing["notes_after_prediction_time"].values()),
+    )
+
+
+def cohort_block(results: dict) -> str:
+    """The ``demo-cohort`` block: the demo's notes and the samples without one, in words."""
+    pairing = results["meta"]["pairing"]
+    used, after = links(results)
+    samples = sum(pairing["samples"].values())
+    without = sum(pairing["samples_without_eligible_note"].values())
+    several = sum(pairing["samples_with_several_notes"].values())
+    test = results["subgroups"]["by"]["availability"]["without a note"]
+    return (
+        f"Of the {samples:,} samples, {without:,} ({without / samples:.0%}) have no note charted "
+        f"before their prediction time ({test['samples']} of the {results['test_samples']} test "
+        f"samples) and get a zero note vector; {several:,} have several, whose embeddings are "
+        f"averaged. {used:,} note-sample links are used, and {after:,} notes charted after the "
+        "prediction time are excluded and counted."
     )
 
 
@@ -304,6 +323,7 @@ def main(argv=None) -> int:
         honest, leaked = load_results(args.honest), load_results(args.leaked)
         blocks["demo-results"] = honest_block(honest)
         blocks["demo-subgroups"] = subgroups_block(honest)
+        blocks["demo-cohort"] = cohort_block(honest)
         blocks["demo-leak"] = leak_block(honest, leaked)
     if args.calibration:
         blocks["verdict-calibration"] = calibration_block(json.loads(args.calibration.read_text()))

@@ -83,14 +83,27 @@ def make_cohort(directory, numeric_times=False):
     return vitals_path, notes_path, arrays, table
 
 
-def eligible_row_ids(table, stay, predicted, exclude=("discharge summary",)):
-    """Brute force: ROW_IDs of the stay's notes that the rules allow, oldest first."""
+def eligible_notes(table, stay, predicted, exclude=("discharge summary",)):
+    """Brute force: the stay's notes that the rules allow, oldest first, with chart times t."""
     mine = table[table["HADM_ID"] == stay]
     mine = mine[~mine["CATEGORY"].str.strip().str.lower().isin(exclude)]
     mine = mine[mine["CHARTTIME"] != ""]
     charted = pd.to_datetime(mine["CHARTTIME"])
     mine = mine[charted <= pd.Timestamp(predicted)].assign(t=charted)
-    return mine.sort_values(["t", "ROW_ID"])["ROW_ID"].tolist()
+    return mine.sort_values(["t", "ROW_ID"])
+
+
+def eligible_row_ids(table, stay, predicted, exclude=("discharge summary",)):
+    """Brute force: ROW_IDs of the stay's notes that the rules allow, oldest first."""
+    return eligible_notes(table, stay, predicted, exclude)["ROW_ID"].tolist()
+
+
+def hours_since_latest(table, stay, predicted) -> float:
+    """Brute force: hours from the stay's most recent eligible note to ``predicted``."""
+    notes = eligible_notes(table, stay, predicted)
+    if notes.empty:
+        return np.nan
+    return (pd.Timestamp(predicted) - notes["t"].iloc[-1]) / pd.Timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +157,9 @@ def test_each_sample_gets_the_mean_of_exactly_its_eligible_notes(cohort, timed_r
         ):
             rows = [row_of[r] for r in eligible_row_ids(table, stay, predicted)]
             assert data[f"note_count_{split}"][sample] == len(rows)
+            np.testing.assert_array_equal(
+                data[f"note_hours_{split}"][sample], hours_since_latest(table, stay, predicted)
+            )
             text = data[f"X_text_{split}"][sample]
             if not rows:
                 assert not text.any() and data[f"note_index_{split}"][sample] == -1
@@ -188,7 +204,7 @@ def test_the_exclusions_are_counted_in_meta_and_stated_in_the_summary(cohort, ti
     assert "charted after the prediction time" in result.stdout
 
 
-def test_last_aggregation_takes_the_most_recent_eligible_note(cohort):
+def test_last_aggregation_takes_the_most_recent_eligible_note(cohort, timed_run):
     result = prepare(
         cohort,
         "last",
@@ -205,10 +221,13 @@ def test_last_aggregation_takes_the_most_recent_eligible_note(cohort):
     out = cohort[0] / "last"
     data = np.load(out / "multimodal_data.npz")
     embeddings = np.load(out / "clinical_embeddings.npy")
+    timed = np.load(cohort[0] / "timed" / "multimodal_data.npz")
     for split in SPLIT_SIZES:
         index, text = data[f"note_index_{split}"], data[f"X_text_{split}"]
         np.testing.assert_array_equal(text[index >= 0], embeddings[index[index >= 0]])
         assert (data[f"note_count_{split}"] > 1).any()
+        # The age of the most recent note does not depend on the aggregation.
+        np.testing.assert_array_equal(data[f"note_hours_{split}"], timed[f"note_hours_{split}"])
 
 
 def test_several_untimed_notes_per_id_exit_2_with_the_explanation_and_write_nothing(cohort):
@@ -224,8 +243,10 @@ def test_several_untimed_notes_per_id_exit_2_with_the_explanation_and_write_noth
 def test_allow_untimed_notes_goes_on_and_says_timing_was_not_checked(cohort):
     result = prepare(cohort, "untimed", "--allow-untimed-notes")
     assert result.returncode == 0, result.stderr
-    meta = json.loads(str(np.load(cohort[0] / "untimed" / "multimodal_data.npz")["meta"]))
+    data = np.load(cohort[0] / "untimed" / "multimodal_data.npz")
+    meta = json.loads(str(data["meta"]))
     assert meta["pairing"]["timing_checked"] is False
+    assert not [key for key in data.files if key.startswith("note_hours")], "no times, no hours"
     assert meta["pairing"]["allow_untimed_notes"] is True
     assert "NOT checked" in result.stdout
     assert "timing was not checked" in result.stderr

@@ -151,7 +151,10 @@ def test_demo_writes_the_four_files_in_the_contracted_layout(demo_dir):
                 f"note_index_{split}",
             } <= keys
             index, count = npz[f"note_index_{split}"], npz[f"note_count_{split}"]
-            assert (index >= 0).all() and (count >= 1).all(), "every demo sample has a note"
+            assert ((index >= 0) == (count >= 1)).all() and (count == 0).any()
+            assert not npz[f"X_text_{split}"][count == 0].any(), "no note: a zero vector"
+            hours = npz[f"note_hours_{split}"]
+            assert (np.isnan(hours) == (count == 0)).all() and (hours[count > 0] >= 0).all()
             single = count == 1
             np.testing.assert_array_equal(npz[f"X_text_{split}"][single], embeddings[index[single]])
             assert npz[f"X_vital_{split}"].shape[2] == 6
@@ -191,8 +194,17 @@ def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
         np.load(demo_dir / "multimodal_data.npz") as npz,
     ):
         pairing = json.loads(str(npz["meta"]))["pairing"]
-        discharges = int((written["category"] == "Discharge summary").sum())
-        assert sum(pairing["notes_after_prediction_time"].values()) == discharges > 0
+        prediction_time = {
+            patient: time
+            for split in ("train", "val", "test")
+            for patient, time in zip(vitals[f"ids_{split}"], vitals[f"times_{split}"])
+        }
+        late = pd.to_datetime(written["charttime"]).to_numpy() > np.array(
+            [prediction_time[patient] for patient in written["patient_id"]]
+        )
+        discharges = written["category"] == "Discharge summary"
+        assert late[discharges.to_numpy()].all(), "every discharge summary is after the outcome"
+        assert sum(pairing["notes_after_prediction_time"].values()) == int(late.sum())
         charted = pd.to_datetime(raw["charttime"]).to_numpy()
         for split in ("train", "val", "test"):
             for sample in range(0, len(vitals[f"ids_{split}"]), 37):
@@ -200,6 +212,9 @@ def test_the_demo_uses_only_notes_charted_before_each_prediction(demo_dir):
                     (raw["patient_id"].to_numpy() == vitals[f"ids_{split}"][sample])
                     & (charted <= vitals[f"times_{split}"][sample])
                 )
+                if mine.size == 0:
+                    assert not npz[f"X_text_{split}"][sample].any()
+                    continue
                 mean = embeddings[mine].astype(np.float64).mean(axis=0)
                 np.testing.assert_allclose(
                     npz[f"X_text_{split}"][sample], mean / np.linalg.norm(mean), atol=1e-6
@@ -457,6 +472,7 @@ def test_the_readme_demo_numbers_are_what_a_fresh_run_of_its_commands_gives(resu
     for name, render in (
         ("demo-results", readme_numbers.honest_block),
         ("demo-subgroups", readme_numbers.subgroups_block),
+        ("demo-cohort", readme_numbers.cohort_block),
     ):
         assert readme_numbers.read_block(readme, name) == render(results), (
             f"the README's {name} block differs from a fresh run: regenerate it with "

@@ -294,6 +294,12 @@ def test_no_sample_ever_uses_a_note_written_after_its_prediction_time(cohort):
         return sorted(keep, key=lambda row: (note_hours[row], row))
 
     assert eligible_rows(linkage) == [brute_force(i) for i in range(len(samples))]
+    # The hours from the most recent eligible note to the prediction time, NaN without one.
+    expected_hours = [
+        float(sample_hours[i] - note_hours[brute_force(i)[-1]]) if brute_force(i) else np.nan
+        for i in range(len(samples))
+    ]
+    np.testing.assert_array_equal(linkage.note_hours["train"], expected_hours)
 
     # Changing every post-prediction note's embedding changes no sample's vector.
     rng = np.random.default_rng(0)

@@ -3,10 +3,11 @@
 Layout (DESIGN.md): ``X_vital_{split}``, ``X_text_{split}``, ``y_{split}``, ``note_index_{split}``
 (row of the paired note, the most recent when several are aggregated, -1 if none),
 ``note_count_{split}`` (notes aggregated per sample), optional ``note_hours_{split}`` (hours
-from the most recent aggregated note to the prediction time, NaN without a note), ``ids_{split}`` and
-``feature_names``, and ``meta``
-(a JSON string). The reference layout (vitals and text without labels) is read too, with the
-labels taken from the user's ``processed_data.npz``.
+from the most recent aggregated note's chart time to the prediction time, NaN without a note;
+written only for notes linked by id with chart times and prediction times), optional
+``ids_{split}`` and ``feature_names``, and ``meta`` (a JSON string). The reference layout
+(vitals and text without labels) is read too, with the labels taken from the user's
+``processed_data.npz``.
 """
 
 from __future__ import annotations

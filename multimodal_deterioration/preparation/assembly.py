@@ -17,8 +17,11 @@ def assemble(
     """Give every sample the aggregate of its notes' embeddings (a zero vector where it has none).
 
     ``mean``: the L2-normalised mean of the notes' embeddings; ``last``: the most recent note's.
-    A single note's embedding is used as it is.
+    A single note's embedding is used as it is. Each sample's ``note_hours`` (how old its most
+    recent note is at the prediction time, whichever the aggregation) is kept where the pairing
+    knows the times.
     """
+    note_hours = pairing.note_hours
     splits = {}
     for name in SPLITS:
         vital_split = vitals.splits[name]
@@ -31,6 +34,7 @@ def assemble(
             sample_notes.most_recent(NO_NOTE),
             vital_split.ids,
             sample_notes.counts,
+            note_hours[name] if note_hours is not None else None,
         )
     return MultimodalData(splits, meta, vitals.feature_names)
 

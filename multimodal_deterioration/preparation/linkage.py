@@ -13,7 +13,8 @@ equals the sample's id; a candidate is *eligible* unless, checked in this order,
 Each excluded link is counted once, under the first rule that excludes it. Counts are of
 note-sample *links*: a note that matches two samples of a split (two windows of one stay) counts
 twice. Eligible notes are ordered by chart time, file order breaking ties (without times, file
-order alone), so the last one is the most recent.
+order alone), so the last one is the most recent. With times, each sample also gets the hours
+from its most recent eligible note to its prediction time (``Linkage.note_hours``).
 
 The work is done on integer codes and sorted arrays, never row by row, and only notes whose id
 occurs among the samples are looked at, so a notes file of millions of rows costs one pass over
@@ -159,6 +160,9 @@ class Linkage:
     counts: dict[str, LinkCounts]
     rule: LinkageRule
     warnings: tuple[str, ...] = field(default=())
+    # Per split, hours from each sample's most recent eligible note to its prediction time (NaN
+    # without one; numeric times are taken to be hours, as for the window); None without times.
+    note_hours: dict[str, np.ndarray] | None = None
 
     def summary(self) -> dict:
         per_split = {name: vars(counts) for name, counts in self.counts.items()}
@@ -216,9 +220,9 @@ def link_by_id(
     )
     lower_bounds = {s: query_times[s] - window for s in splits} if window is not None else {}
     links = _SortedLinks.of(rows, codes, times, [*query_times.values(), *lower_bounds.values()])
-    notes, counts = {}, {}
+    notes, counts, elapsed = {}, {}, {}
     for split in splits:
-        notes[split], counts[split] = links.eligible_for(
+        notes[split], counts[split], elapsed[split] = links.eligible_for(
             sample_codes[split].astype(np.int64),
             query_times[split],
             lower_bounds.get(split),
@@ -227,7 +231,11 @@ def link_by_id(
         )
     _refuse_when_no_note_is_eligible(counts)
     _refuse_several_untimed_notes(counts, rule)
-    return Linkage(notes, counts, rule, tuple(_warnings(notes, counts, rule)))
+    note_hours = None
+    if rule.uses_times:  # elapsed is in the times' unit: microseconds or the numbers' own
+        per_hour = next(iter(sample_times.values())).hours(1.0)
+        note_hours = {split: elapsed[split] / per_hour for split in splits}
+    return Linkage(notes, counts, rule, tuple(_warnings(notes, counts, rule)), note_hours)
 
 
 def _code_ids(
@@ -304,6 +312,7 @@ class _SortedLinks:
 
     keys: np.ndarray  # sorted
     rows: np.ndarray  # the note row of each key
+    times: np.ndarray  # the chart time of each key
     universe: np.ndarray  # every time in play, sorted: a time's rank is its position here
     stride: int
 
@@ -315,7 +324,7 @@ class _SortedLinks:
         stride = len(universe) + 1
         order = np.lexsort((rows, times, codes))
         keys = codes[order].astype(np.int64) * stride + np.searchsorted(universe, times[order])
-        return cls(keys, rows[order], universe, stride)
+        return cls(keys, rows[order], times[order], universe, stride)
 
     def position(self, code: np.ndarray, times: np.ndarray, side: str) -> np.ndarray:
         return np.searchsorted(
@@ -329,8 +338,10 @@ class _SortedLinks:
         lower_bounds: np.ndarray | None,
         excluded_by_category: dict[str, np.ndarray],
         untimed_per_code: np.ndarray,
-    ) -> tuple[SampleNotes, LinkCounts]:
-        """One split's eligible notes per sample (id ``code``), and the counts of its links."""
+    ) -> tuple[SampleNotes, LinkCounts, np.ndarray]:
+        """One split's eligible notes per sample (id ``code``), the counts of its links, and
+        the time from each sample's most recent eligible note to its prediction time (float64,
+        in the times' unit; NaN where it has none)."""
         group_start = np.searchsorted(self.keys, code * self.stride, side="left")
         group_end = np.searchsorted(self.keys, (code + 1) * self.stride, side="left")
         end = self.position(code, prediction_times, "right")
@@ -358,7 +369,10 @@ class _SortedLinks:
             samples_without_eligible_note=int((eligible == 0).sum()),
             samples_with_several_notes=int((eligible > 1).sum()),
         )
-        return SampleNotes(indptr, self.rows[offsets].astype(np.int64)), counts
+        elapsed = np.full(len(code), np.nan)
+        has_note = eligible > 0
+        elapsed[has_note] = prediction_times[has_note] - self.times[end[has_note] - 1]
+        return SampleNotes(indptr, self.rows[offsets].astype(np.int64)), counts, elapsed
 
 
 def _refuse_when_no_note_is_eligible(counts: dict[str, LinkCounts]) -> None:

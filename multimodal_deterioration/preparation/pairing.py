@@ -60,6 +60,12 @@ class Pairing:
         return {split: notes.counts for split, notes in self.notes.items()}
 
     @property
+    def note_hours(self) -> dict[str, np.ndarray] | None:
+        """Per split, hours from each sample's most recent note to its prediction time (NaN
+        where it has none); None unless notes are linked by id with chart times."""
+        return self.linkage.note_hours if self.linkage is not None else None
+
+    @property
     def aggregation(self) -> str:
         return self.linkage.rule.aggregation if self.linkage is not None else "mean"
 

@@ -16,23 +16,34 @@ The label is drawn from a logistic model of both factors, so neither modality re
 Most of what the notes add is tied to the individual patient, not to the class: some patients
 have an *explained abnormality* -- pain, anxiety, salbutamol nebulisers, a transfusion reaction
 -- that moves their vitals exactly like deterioration does but carries no risk, and only the
-note says so. Such notes are unrelated to the label on their own; they help only when read
+notes say so (each of the patient's notes: a known cause is charted again at every review).
+Such notes are unrelated to the label on their own; they help only when read
 together with the same patient's vitals. This is what the pipeline's controls are meant to see:
 pairing notes at random, or at random within each class, removes that part of the gain, while
 the correctly linked fused model keeps it.
 
-Time. Each patient is admitted at some minute of 2131 (MIMIC-style shifted dates); the vitals
-are the hourly observations of the first ``n_timesteps`` hours, and the sample's prediction
-time (``times_{split}`` in the vitals file) is admission + ``n_timesteps`` hours. Before it,
-each patient has 1-4 notes: an *Admission note* (presentation, history, medications, social
-history, treatment) charted in the first hours, and 0-3 short *Progress notes* charted later in
-the window. The bedside sentences are spread over these notes, so together they say what one
-note would, in about the same number of words. Nothing in a note charted at or before the
-prediction time names the outcome: those notes describe the patient's state at the time of
-writing. For ``DISCHARGE_SUMMARY_SHARE`` of the patients, drawn independently of the label, a
-*Discharge summary* charted 1-10 days after the prediction time states the outcome in plain
-words (transferred to intensive care, cardiac arrest, died; or recovered and went home). These
-notes exist to show what a leak looks like: a pipeline that ignores chart times, or reads notes
+Time. Each patient is admitted at some minute of 2131 (MIMIC-style shifted dates). Its sample
+is the ``n_timesteps`` hourly observations of one day of the stay -- the first day for most
+patients, a later one for the others -- and its prediction time (``times_{split}`` in the
+vitals file) is the end of that window. A documented patient has an *Admission note*
+(presentation, history, medications, social history, treatment), charted in the first hours
+after admission, and 0-3 short *Progress notes* charted after it and before the prediction
+time. The bedside sentences are spread over these notes, so together they say what one note
+would, in about the same number of words. Nothing in these ward notes names the outcome: they
+describe the patient's state at the time of writing.
+
+Samples without notes. As in linked EHR data, about a fifth of the samples have no note charted
+before their prediction time (``documentation.py``): for some patients the ward's first note is
+charted late, after the first day's window (on the first day, after the prediction time; those
+notes are then excluded and counted like any note charted after it), and a few patients have no
+ward notes at all. Both are spread over the two classes, the late notes only mildly less often
+for sicker patients. The age of the most recent note at the prediction time ranges from minutes
+to days (a patient on day 3 whose last note was its admission note).
+
+For ``DISCHARGE_SUMMARY_SHARE`` of the patients, drawn independently of the label, a *Discharge
+summary* charted 1-10 days after the prediction time states the outcome in plain words
+(transferred to intensive care, cardiac arrest, died; or recovered and went home). These notes
+exist to show what a leak looks like: a pipeline that ignores chart times, or reads notes
 written after the outcome, scores far above what the honest notes allow.
 
 The vitals follow the user's ``processed_data.npz`` contract (with ``times_{split}``) and the
@@ -43,6 +54,8 @@ code path a user's own linked, timed files take.
 The package, one concern per module:
 
 * ``simulator.py`` -- latent factors, labels, admission times, vital signs and the splits;
+* ``documentation.py`` -- which day of the stay each window falls on, late first notes and
+  patients without notes;
 * ``phrases.py`` -- the words of the notes (bedside concepts, case-report background,
   outcomes), plain tables;
 * ``note_writer.py`` -- turns a simulated patient into timed note records;
@@ -63,6 +76,12 @@ from .cohort import (
     DemoInputs,
     make_demo_cohort,
     write_demo_inputs,
+)
+from .documentation import (
+    LATE_FIRST_NOTE_SHARE,
+    UNDOCUMENTED_SHARE,
+    WINDOW_DAY_SHARES,
+    Documentation,
 )
 from .note_writer import (
     ADMISSION_CATEGORY,
@@ -104,6 +123,7 @@ __all__ = [
     "DISCHARGE_SUMMARY_SHARE",
     "EXPLAINED_ABNORMALITY_RATE",
     "LABEL_LEAK_TERMS",
+    "LATE_FIRST_NOTE_SHARE",
     "MIN_PATIENTS",
     "NOTES_PER_PATIENT",
     "PROGRESS_CATEGORY",
@@ -111,9 +131,12 @@ __all__ = [
     "SPLIT_NAMES",
     "SUMMARY_UNKNOWN",
     "TARGET_PREVALENCE",
+    "UNDOCUMENTED_SHARE",
     "VITAL_SIGNS",
+    "WINDOW_DAY_SHARES",
     "DemoCohort",
     "DemoInputs",
+    "Documentation",
     "make_demo_cohort",
     "write_demo_inputs",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...base.artifacts import save_npz, save_text
 from ...base.errors import PipelineError
+from .documentation import Documentation, draw_documentation
 from .note_writer import (
     DEMO_CATEGORY_COLUMN,
     DEMO_NOTES_ID_COLUMN,
@@ -47,10 +48,12 @@ MIN_PATIENTS = 100
 
 @dataclass(frozen=True)
 class DemoCohort:
-    """The arrays of ``processed_data.npz`` and the records of ``demo_notes.jsonl``."""
+    """The arrays of ``processed_data.npz`` and the records of ``demo_notes.jsonl``, with how
+    each patient was documented (indexed by patient: row i is id ``DEMO-{i + 1:05d}``)."""
 
     vitals: dict[str, np.ndarray]
     notes: list[dict]
+    documentation: Documentation
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def make_demo_cohort(
     seed: int = DEFAULT_SEED,
 ) -> DemoCohort:
     """Simulate ``n_patients`` patients: vital-sign sequences, labels, prediction times and
-    1-4 timed notes each before the prediction time, plus a discharge summary after it for
+    1-4 timed ward notes for each documented patient (``documentation.py`` says which are
+    charted before the prediction time), plus a discharge summary after it for
     ``DISCHARGE_SUMMARY_SHARE`` of them."""
     if n_patients < MIN_PATIENTS:
         raise PipelineError(
@@ -81,19 +85,51 @@ def make_demo_cohort(
             f"the demo cohort needs at least 2 time steps (got {n_timesteps}) to show a trend"
         )
     # One stream per purpose, so that e.g. the discharge summaries do not change the other notes.
-    streams = np.random.default_rng(seed).spawn(7)
-    latent_rng, vitals_rng, split_rng, notes_rng, order_rng, times_rng, discharge_rng = streams
+    streams = np.random.default_rng(seed).spawn(8)
+    latent_rng, vitals_rng, split_rng, notes_rng, order_rng, times_rng, discharge_rng = streams[:7]
     physiological = latent_rng.standard_normal(n_patients)
     bedside = latent_rng.standard_normal(n_patients)
     labels = draw_labels(physiological, bedside, latent_rng)
     explained = draw_explained_abnormalities(n_patients, latent_rng)
     admitted = draw_admission_times(n_patients, times_rng)
-    start_hours = clock_hours(admitted)
+    documentation = draw_documentation(physiological, n_timesteps, streams[7])
+    # The window starts on day ``window_day`` of the stay, at the clock time of admission.
+    window_start = admitted + (documentation.window_day * 86_400).astype("timedelta64[s]")
+    start_hours = clock_hours(window_start)
     vitals = simulate_vitals(physiological, explained, n_timesteps, vitals_rng, start_hours)
-    predicted = admitted + np.timedelta64(n_timesteps * 3600, "s")
+    predicted = window_start + np.timedelta64(n_timesteps * 3600, "s")
     ids = np.array([f"{DEMO_ID_PREFIX}{i + 1:05d}" for i in range(n_patients)])
-    splits = stratified_split(labels, split_rng)
+    arrays = _vitals_file_arrays(
+        vitals, labels, ids, predicted, stratified_split(labels, split_rng)
+    )
 
+    with_discharge = discharge_rng.random(n_patients) < DISCHARGE_SUMMARY_SHARE
+    notes = []
+    for i in range(n_patients):
+        late = int(documentation.late_first_note_minutes[i])
+        background = draw_background(notes_rng)
+        patient = Patient(str(ids[i]), admitted[i], predicted[i], background, n_timesteps, late)
+        if documentation.documented[i]:
+            notes += write_patient_notes(
+                patient, bedside[i], explained[i] > 0, notes_rng, times_rng
+            )
+        if with_discharge[i]:
+            notes.append(write_discharge_summary(patient, int(labels[i]), discharge_rng))
+    shuffled = [notes[i] for i in order_rng.permutation(len(notes))]
+    for position, record in enumerate(shuffled):
+        record["idx"] = position
+    records = [_in_schema_order(record) for record in shuffled]
+    return DemoCohort(vitals=arrays, notes=records, documentation=documentation)
+
+
+def _vitals_file_arrays(
+    vitals: np.ndarray,
+    labels: np.ndarray,
+    ids: np.ndarray,
+    predicted: np.ndarray,
+    splits: tuple[np.ndarray, ...],
+) -> dict[str, np.ndarray]:
+    """The arrays of ``processed_data.npz``: per split the rows ``splits`` gives it."""
     arrays: dict[str, np.ndarray] = {}
     for name, rows in zip(SPLIT_NAMES, splits):
         arrays[f"X_{name}"] = vitals[rows]
@@ -101,18 +137,7 @@ def make_demo_cohort(
         arrays[f"ids_{name}"] = ids[rows]
         arrays[f"times_{name}"] = predicted[rows]
     arrays["feature_names"] = np.array(DEMO_FEATURE_NAMES)
-
-    with_discharge = discharge_rng.random(n_patients) < DISCHARGE_SUMMARY_SHARE
-    notes = []
-    for i in range(n_patients):
-        patient = Patient(str(ids[i]), admitted[i], predicted[i], draw_background(notes_rng))
-        notes += write_patient_notes(patient, bedside[i], explained[i] > 0, notes_rng, times_rng)
-        if with_discharge[i]:
-            notes.append(write_discharge_summary(patient, int(labels[i]), discharge_rng))
-    shuffled = [notes[i] for i in order_rng.permutation(len(notes))]
-    for position, record in enumerate(shuffled):
-        record["idx"] = position
-    return DemoCohort(vitals=arrays, notes=[_in_schema_order(record) for record in shuffled])
+    return arrays
 
 
 def write_demo_inputs(

@@ -1,9 +1,10 @@
 """Turning a simulated patient into note records: the schema, chart times and texts.
 
-Each patient gets an admission note and 0-3 short progress notes charted before the prediction
-time, and optionally a discharge summary charted after it that states the outcome (see the
-package docstring). Records follow ``AGBonnet/augmented-clinical-notes`` (``note``,
-``full_note``, ``conversation``, ``summary``) plus the id, chart-time and category columns.
+Each documented patient gets an admission note and 0-3 short progress notes, charted before the
+prediction time unless its first note is late (``documentation.py``), and optionally a discharge
+summary charted after it that states the outcome (see the package docstring). Records follow
+``AGBonnet/augmented-clinical-notes`` (``note``, ``full_note``, ``conversation``, ``summary``)
+plus the id, chart-time and category columns.
 """
 
 from __future__ import annotations
@@ -62,14 +63,15 @@ DISCHARGE_CATEGORY = "Discharge summary"
 NOTE_CATEGORIES = (ADMISSION_CATEGORY, PROGRESS_CATEGORY, DISCHARGE_CATEGORY)
 DEMO_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # ISO-8601 without a time zone, as MIMIC charts times
 # The admission note is written once the patient has been clerked: within the first few hours
-# (capped at half the observation window when the window is shorter than 8 hours).
+# (capped at half the observation window when the window is shorter than 8 hours), unless it is
+# late (documentation.py).
 ADMISSION_NOTE_DELAY_HOURS = (0.5, 4.0)
-# Progress notes per patient before the prediction time (inclusive range); with the admission
-# note, each patient has 1-4 notes the model may read. They are short (a few bedside sentences)
-# so the words per patient, which the embedding time of the demo grows with, stay about those
-# of one note.
+# Progress notes per patient (inclusive range); with the admission note, each documented
+# patient has 1-4 ward notes, all of which the model may read unless the first note is late.
+# They are short (a few bedside sentences) so the words per patient, which the embedding time
+# of the demo grows with, stay about those of one note.
 PROGRESS_NOTES_PER_PATIENT = (0, 3)
-NOTES_PER_PATIENT = (1, PROGRESS_NOTES_PER_PATIENT[1] + 1)  # before the prediction time
+NOTES_PER_PATIENT = (1, PROGRESS_NOTES_PER_PATIENT[1] + 1)  # ward notes of a documented patient
 DISCHARGE_DELAY_DAYS = (1.0, 10.0)  # from the prediction time to the discharge summary
 
 # How bedside findings depend on the bedside risk factor (log-odds per SD). A note records
@@ -136,6 +138,8 @@ class Patient:
     admitted: np.datetime64
     predicted: np.datetime64  # the prediction time: the end of the vital-sign window
     background: Background
+    window_hours: int  # the vital-sign window, which ends at ``predicted``
+    late_first_note_minutes: int = -1  # from admission to a late first note; -1: on time
 
 
 def write_patient_notes(
@@ -145,11 +149,15 @@ def write_patient_notes(
     rng: np.random.Generator,
     times_rng: np.random.Generator,
 ) -> list[dict]:
-    """The records charted at or before the prediction time (``idx`` set later): an admission
-    note with the background, then 0-3 short progress notes. The bedside sentences are spread
-    over them, so together they say what one note would; each progress note gets at least one."""
+    """The patient's ward notes (``idx`` set later): an admission note with the background, then
+    0-3 short progress notes, all before the prediction time unless the first note is late
+    (``_chart_times``). The bedside sentences are spread over them, so together they say what
+    one note would; each progress note gets at least one. The explanation of an abnormal vital
+    sign is written in every note, as a known cause is charted again at each review: whichever
+    notes a sample may read, they say it."""
     background = patient.background
     items = _bedside_sentences(background, bedside_level, has_explanation, rng)
+    explanation = items.pop() if has_explanation else None
     opening = describe_background(background, rng)
 
     fewest, most = PROGRESS_NOTES_PER_PATIENT
@@ -160,10 +168,12 @@ def write_patient_notes(
     owner = np.concatenate(
         [np.arange(1, n_progress + 1), rng.integers(0, n_progress + 1, len(items) - n_progress)]
     )
-    charted = _pre_prediction_times(patient, n_progress, times_rng)
+    charted = _chart_times(patient, n_progress, times_rng)
     records = []
     for k, time in enumerate(charted):
         mine = [items[order[j]] for j in np.flatnonzero(owner == k)]
+        if explanation is not None:
+            mine.insert(int(rng.integers(0, len(mine) + 1)), explanation)
         records.append(_note_record(patient, k, _format_time(time), mine, opening, rng))
     return records
 
@@ -172,7 +182,7 @@ def _bedside_sentences(
     background: Background, bedside_level: float, has_explanation: bool, rng: np.random.Generator
 ) -> list[tuple[str, Finding | None]]:
     """A patient's bedside sentences, each with the finding it states (None for a finding
-    unrelated to risk, or the explanation of an abnormal vital sign)."""
+    unrelated to risk, or the explanation of an abnormal vital sign, which comes last)."""
     words = background.words
     findings = draw_bedside_findings(bedside_level, words, rng)
     n_unrelated = int(rng.integers(0, UNRELATED_FINDINGS_MAX + 1))
@@ -263,17 +273,23 @@ def write_discharge_summary(patient: Patient, label: int, rng: np.random.Generat
     }
 
 
-def _pre_prediction_times(
+def _chart_times(
     patient: Patient, n_progress: int, rng: np.random.Generator
 ) -> list[np.datetime64]:
     """Chart times of the admission note and ``n_progress`` progress notes, ascending, in whole
-    minutes: the admission note in the first hours, the progress notes after it and strictly
-    before the prediction time."""
-    window_minutes = int((patient.predicted - patient.admitted) // np.timedelta64(60, "s"))
-    latest = min(ADMISSION_NOTE_DELAY_HOURS[1] * 60, window_minutes / 2)
+    minutes. The admission note is charted in the first hours after admission, or at
+    ``patient.late_first_note_minutes`` when it is late; the progress notes follow it, before
+    the prediction time, or within one window's length of a late note charted after (or just
+    before) the prediction time."""
+    stay = int((patient.predicted - patient.admitted) // np.timedelta64(60, "s"))
+    window = patient.window_hours * 60
+    latest = min(ADMISSION_NOTE_DELAY_HOURS[1] * 60, window / 2)
     earliest = min(ADMISSION_NOTE_DELAY_HOURS[0] * 60, latest / 2)
     first = int(rng.integers(round(earliest), round(latest) + 1))
-    later = np.sort(rng.choice(np.arange(first + 1, window_minutes), n_progress, replace=False))
+    if patient.late_first_note_minutes >= 0:
+        first = patient.late_first_note_minutes
+    end = stay if stay - first >= window / 2 else first + window
+    later = np.sort(rng.choice(np.arange(first + 1, end), n_progress, replace=False))
     return [patient.admitted + np.timedelta64(int(m) * 60, "s") for m in [first, *later]]
 
 
