@@ -16,6 +16,7 @@ from multimodal_deterioration.base.errors import PipelineError
 from multimodal_deterioration.base.settings import as_record
 from multimodal_deterioration.contract.multimodal_data import (
     MultimodalData,
+    has_eligible_note,
     save_multimodal_data,
 )
 from multimodal_deterioration.learning import experiment as experiment_module
@@ -27,7 +28,6 @@ from multimodal_deterioration.learning.note_indicator import (
     HOURS_SINCE_NOTE,
     NOTE_HOURS_SCALE,
     NoteIndicator,
-    has_eligible_note,
     indicator_for,
     split_text_input,
 )

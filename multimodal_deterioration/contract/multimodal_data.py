@@ -54,6 +54,22 @@ class MultimodalSplit:
         return len(self.y)
 
 
+def has_eligible_note(split: MultimodalSplit) -> np.ndarray:
+    """Whether each sample has an eligible note: ``note_count > 0`` when the split records it,
+    else ``note_index >= 0``, else a note vector that is not all zero.
+
+    >>> split = MultimodalSplit(np.zeros((3, 1, 1)), np.zeros((3, 2)), np.array([0, 1, 0]),
+    ...                         None, None, note_count=np.array([0, 2, 1]))
+    >>> has_eligible_note(split).tolist()
+    [False, True, True]
+    """
+    if split.note_count is not None:
+        return np.asarray(split.note_count) > 0
+    if split.note_index is not None:
+        return np.asarray(split.note_index) >= 0
+    return np.any(np.asarray(split.X_text) != 0, axis=1)
+
+
 @dataclass(frozen=True)
 class MultimodalData:
     splits: dict[str, MultimodalSplit]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base.errors import PipelineError, first_line
-from ..contract.multimodal_data import MultimodalSplit
+from ..contract.multimodal_data import MultimodalSplit, has_eligible_note
 from ..learning.experiment import BASELINE_MODEL, MAIN_MODEL, SHUFFLED_CONTROL, Experiment
 from .comparisons import compare_over_seeds
 
@@ -32,23 +32,6 @@ from .comparisons import compare_over_seeds
 MIN_PER_CLASS = 10
 RECENCY_EDGES_HOURS = (6.0, 24.0)
 SUBGROUP_PAIRS = ((MAIN_MODEL, BASELINE_MODEL), (MAIN_MODEL, SHUFFLED_CONTROL))
-
-
-def has_note(split: MultimodalSplit) -> np.ndarray:
-    """Whether each sample has an eligible note: from ``note_count``, else ``note_index``, else
-    a non-zero text vector.
-
-    >>> import numpy as np
-    >>> split = MultimodalSplit(np.zeros((3, 1, 1)), np.zeros((3, 2)), np.array([0, 1, 0]),
-    ...                         None, None, note_count=np.array([0, 2, 1]))
-    >>> has_note(split).tolist()
-    [False, True, True]
-    """
-    if split.note_count is not None:
-        return split.note_count > 0
-    if split.note_index is not None:
-        return split.note_index >= 0
-    return split.X_text.any(axis=1)
 
 
 def subgroup_masks(split: MultimodalSplit) -> dict[str, dict[str, np.ndarray]]:
@@ -61,7 +44,7 @@ def subgroup_masks(split: MultimodalSplit) -> dict[str, dict[str, np.ndarray]]:
     >>> {label: mask.tolist() for label, mask in subgroup_masks(split)["recency"].items()}
     {'< 6 h': [False, True, False, False], '6-24 h': [False, False, True, False], '> 24 h': [False, False, False, True]}
     """
-    with_note = has_note(split)
+    with_note = has_eligible_note(split)
     masks = {"availability": {"with a note": with_note, "without a note": ~with_note}}
     if split.note_count is not None:
         count = split.note_count

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..base.errors import PipelineError
-from ..contract.multimodal_data import MultimodalSplit
+from ..contract.multimodal_data import MultimodalSplit, has_eligible_note
 
 HAS_NOTE = "has_note"
 HOURS_SINCE_NOTE = "hours_since_note"
@@ -89,16 +89,6 @@ def indicator_for(splits: Iterable[MultimodalSplit]) -> NoteIndicator:
     if all(split.note_hours is not None for split in splits):
         return NoteIndicator((HAS_NOTE, HOURS_SINCE_NOTE), NOTE_HOURS_SCALE)
     return NoteIndicator()
-
-
-def has_eligible_note(split: MultimodalSplit) -> np.ndarray:
-    """Whether each sample has an eligible note: ``note_count > 0`` when the split records it,
-    else ``note_index >= 0``, else a note vector that is not all zero."""
-    if split.note_count is not None:
-        return np.asarray(split.note_count) > 0
-    if split.note_index is not None:
-        return np.asarray(split.note_index) >= 0
-    return np.any(np.asarray(split.X_text) != 0, axis=1)
 
 
 def scaled_note_hours(
