@@ -29,10 +29,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+from marked_blocks import replace_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
@@ -224,22 +225,6 @@ def leak_block(honest: dict, leaked: dict) -> str:
             ),
         ]
     )
-
-
-def block_pattern(name: str) -> re.Pattern:
-    return re.compile(rf"(<!-- {name}:begin -->\n)(.*?)(\n<!-- {name}:end -->)", re.DOTALL)
-
-
-def read_block(readme: str, name: str) -> str:
-    match = block_pattern(name).search(readme)
-    if match is None:
-        raise SystemExit(f"README.md has no <!-- {name}:begin --> ... <!-- {name}:end --> block")
-    return match.group(2)
-
-
-def replace_block(readme: str, name: str, body: str) -> str:
-    read_block(readme, name)
-    return block_pattern(name).sub(lambda m: m.group(1) + body + m.group(3), readme)
 
 
 def load_results(folder: Path) -> dict:

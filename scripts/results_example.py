@@ -44,6 +44,8 @@ import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NamedTuple
 
+import marked_blocks
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC = REPO_ROOT / "docs" / "results.md"
 BLOCK = "results-example"
@@ -270,20 +272,12 @@ def example_block(results: dict) -> str:
     return "```json\n" + render(trim(results, output_prefixes(results))) + "\n```"
 
 
-def block_pattern() -> re.Pattern:
-    return re.compile(rf"(<!-- {BLOCK}:begin -->\n)(.*?)(\n<!-- {BLOCK}:end -->)", re.DOTALL)
-
-
 def read_block(doc: str) -> str:
-    match = block_pattern().search(doc)
-    if match is None:
-        raise SystemExit(f"docs/results.md has no <!-- {BLOCK}:begin --> ... :end --> block")
-    return match.group(2)
+    return marked_blocks.read_block(doc, BLOCK, "docs/results.md")
 
 
 def replace_block(doc: str, body: str) -> str:
-    read_block(doc)
-    return block_pattern().sub(lambda m: m.group(1) + body + m.group(3), doc)
+    return marked_blocks.replace_block(doc, BLOCK, body, "docs/results.md")
 
 
 def mask_volatile(text: str) -> str:

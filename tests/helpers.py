@@ -229,7 +229,10 @@ def make_vitals(
 
 
 def load_module(path: Path) -> ModuleType:
-    """A script or benchmark (not part of the package) imported from its file."""
+    """A script or benchmark (not part of the package) imported from its file, with its folder
+    on ``sys.path`` as when it runs, so it can import the modules beside it."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
