@@ -22,7 +22,6 @@ import torch
 
 from ..base import artifacts
 from ..base.cli import StageLog
-from ..base.errors import PipelineError
 from ..base.settings import as_record, check_settings, setting
 from ..contract.multimodal_data import MultimodalData, load_multimodal_data
 from ..learning.checkpoint import recalibrated_checkpoint, save_checkpoint
@@ -324,8 +323,6 @@ def write_checkpoint(
 ) -> None:
     """The main seed's fused model, with its threshold and calibrator, as a checkpoint."""
     main_model = experiment.models[MAIN_MODEL]
-    if main_model.training is None or not main_model.training.best_state_dict:
-        raise PipelineError("the fused model's weights are not in memory; train it first")
     save_checkpoint(
         path,
         main_model.model_config,
