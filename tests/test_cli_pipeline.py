@@ -35,6 +35,7 @@ pytestmark = pytest.mark.slow
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 readme_numbers = load_module(README.parent / "scripts" / "readme_numbers.py")
+marked_blocks = load_module(README.parent / "scripts" / "marked_blocks.py")
 
 PREPARED = (
     "clinical_notes_raw.parquet",
@@ -474,7 +475,7 @@ def test_the_readme_demo_numbers_are_what_a_fresh_run_of_its_commands_gives(resu
         ("demo-subgroups", readme_numbers.subgroups_block),
         ("demo-cohort", readme_numbers.cohort_block),
     ):
-        assert readme_numbers.read_block(readme, name) == render(results), (
+        assert marked_blocks.read_block(readme, name) == render(results), (
             f"the README's {name} block differs from a fresh run: regenerate it with "
             "python scripts/readme_numbers.py --run DIR"
         )
@@ -490,7 +491,7 @@ def test_the_readme_leak_comparison_is_what_a_fresh_run_of_its_commands_gives(
     leaked = json.loads((out / "multimodal_results.json").read_text())
     assert leaked["controls"]["label_leak_suspected"] is True
     readme = README.read_text(encoding="utf-8")
-    assert readme_numbers.read_block(readme, "demo-leak") == readme_numbers.leak_block(
+    assert marked_blocks.read_block(readme, "demo-leak") == readme_numbers.leak_block(
         results, leaked
     )
 
